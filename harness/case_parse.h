@@ -1,0 +1,49 @@
+/* case_parse.h - shared state of the case parser's statement modules.
+ *
+ * Contract: internal to case_parse.c (file, header, wait, settle),
+ * case_action.c (ROLE ACTION lines) and case_expect.c (expect lines). Every
+ * statement function returns 0 or a negative errno with p->err set to
+ * "FILE:LINE: reason" by tc__perr().
+ */
+#ifndef TCPCLOSE_CASE_PARSE_H
+#define TCPCLOSE_CASE_PARSE_H
+
+#include "case_lex.h"
+#include "tcpclose/case.h"
+
+/* What the script has done so far per role, to reject impossible orders
+ * (accept before listen, send after close) before anything runs. Each field
+ * is the line where it happened, 0 if it has not. */
+struct tc__role_track {
+  int listen_line, conn_line, closed_line, gone_line;
+};
+
+struct tc__parser {
+  const char *file;
+  int line;
+  tc_case *c;
+  tc_err *err;
+  int case_line;
+  size_t cap;
+  struct tc__lex_line lx;
+  struct tc__role_track role[TC_ROLE_COUNT];
+};
+
+int tc__perr(struct tc__parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int tc__parse_role(struct tc__parser *p, const char *s, enum tc_role *out);
+
+/* A non-negative decimal filling the whole string, at most max. */
+int tc__parse_count(const char *s, long max, long *out);
+
+/* Appends a step for the current line; NULL when out of memory. */
+struct tc_step *tc__new_step(struct tc__parser *p, enum tc_step_kind kind);
+
+/* Rejects tokens from index `from` on, naming what they came after. */
+int tc__no_more(struct tc__parser *p, size_t from, const char *what);
+
+int tc__parse_action(struct tc__parser *p);
+int tc__parse_expect(struct tc__parser *p);
+
+#endif

@@ -1,0 +1,36 @@
+/* cli.h - the tcpclose command line (internal).
+ *
+ * Contract: each command is a function taking argc/argv after the command
+ * word and returning the process exit status: 0 all good, 1 a case failed,
+ * 2 bad usage or a bad case file, 130 interrupted. Commands print; nothing
+ * below them does.
+ */
+#ifndef TCPCLOSE_CLI_H
+#define TCPCLOSE_CLI_H
+
+#include <stddef.h>
+
+#include "tcpclose/case.h"
+
+#define TC__EXIT_OK 0
+#define TC__EXIT_FAIL 1
+#define TC__EXIT_USAGE 2
+#define TC__EXIT_INTERRUPTED 130
+
+struct tc__case_set {
+  tc_case *cases;
+  size_t n;
+};
+
+/* Finds the case files named by paths (a directory: its *.case files in
+ * name order; none given: "cases") and parses them all, so that a bad file
+ * is reported before anything runs. Prints each error as one line; returns
+ * 0 or TC__EXIT_USAGE. */
+int tc__cases_load(char **paths, int npaths, struct tc__case_set *set);
+void tc__cases_free(struct tc__case_set *set);
+
+int tc__cmd_run(int argc, char **argv);
+int tc__cmd_check(int argc, char **argv);
+int tc__cmd_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,75 @@
+/* cli_cases.c - finding and loading the case files a command names. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static int has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int case_file_filter(const struct dirent *d) { return has_suffix(d->d_name, ".case"); }
+
+static int add_case(struct tc__case_set *set, const char *file) {
+  tc_case *c = realloc(set->cases, (set->n + 1) * sizeof *c);
+  if (c == NULL) return -ENOMEM;
+  set->cases = c;
+  tc_err err;
+  if (tc_case_parse_file(file, &set->cases[set->n], &err) < 0) {
+    fprintf(stderr, "%s\n", err.msg);
+    return -EINVAL;
+  }
+  set->n++;
+  return 0;
+}
+
+static int add_dir(struct tc__case_set *set, const char *dir) {
+  struct dirent **names;
+  int n = scandir(dir, &names, case_file_filter, alphasort), bad = 0;
+  if (n < 0) {
+    fprintf(stderr, "%s: cannot read directory: %s\n", dir, strerror(errno));
+    return -errno;
+  }
+  if (n == 0) fprintf(stderr, "%s: no *.case files\n", dir);
+  for (int i = 0; i < n; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+    if (add_case(set, path) < 0) bad = 1;
+    free(names[i]);
+  }
+  free(names);
+  return bad || n == 0 ? -EINVAL : 0;
+}
+
+int tc__cases_load(char **paths, int npaths, struct tc__case_set *set) {
+  static char *dflt[] = {"cases"};
+  int bad = 0;
+  memset(set, 0, sizeof *set);
+  if (npaths == 0) {
+    paths = dflt;
+    npaths = 1;
+  }
+  for (int i = 0; i < npaths; i++) {
+    struct stat st;
+    if (stat(paths[i], &st) < 0) {
+      fprintf(stderr, "%s: %s\n", paths[i], strerror(errno));
+      bad = 1;
+    } else if (S_ISDIR(st.st_mode) ? add_dir(set, paths[i]) < 0 : add_case(set, paths[i]) < 0) {
+      bad = 1;
+    }
+  }
+  if (!bad) return 0;
+  tc__cases_free(set);
+  return TC__EXIT_USAGE;
+}
+
+void tc__cases_free(struct tc__case_set *set) {
+  for (size_t i = 0; i < set->n; i++) tc_case_free(&set->cases[i]);
+  free(set->cases);
+  memset(set, 0, sizeof *set);
+}

@@ -1,0 +1,37 @@
+/* main.c - tcpclose's entry point: picks the command. The hidden command
+ * `__peer` is how the runner starts its peer processes (peer.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "peer.h"
+
+#define TCPCLOSE_VERSION "0.1.0"
+
+static const char usage[] =
+    "usage: tcpclose COMMAND [ARGS]\n"
+    "  run [--json FILE] [--filter GLOB] [FILE|DIR ...]  play cases (default: cases/)\n"
+    "  check FILE|DIR ...                                validate case files\n"
+    "  list [FILE|DIR ...]                               list cases with what they show\n"
+    "  --version, --help\n"
+    "exit status: 0 all passed, 1 a case failed, 2 bad usage or case file, 130 interrupted\n";
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char *cmd = argc > 1 ? argv[1] : "";
+  if (strcmp(cmd, "__peer") == 0) return tc__peer_main();
+  if (strcmp(cmd, "run") == 0) return tc__cmd_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "check") == 0) return tc__cmd_check(argc - 2, argv + 2);
+  if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);
+  if (strcmp(cmd, "--version") == 0) {
+    printf("tcpclose %s\n", TCPCLOSE_VERSION);
+    return TC__EXIT_OK;
+  }
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    fputs(usage, stdout);
+    return TC__EXIT_OK;
+  }
+  if (*cmd == '\0') fputs(usage, stderr);
+  else fprintf(stderr, "tcpclose: unknown command '%s' (expected run, check or list; see --help)\n", cmd);
+  return TC__EXIT_USAGE;
+}

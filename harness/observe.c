@@ -1,0 +1,69 @@
+/* observe.c - picks and drives a snapshot observer (see tcpclose/observe.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "observe_backend.h"
+#include "tcpclose/tcpstate.h"
+
+struct tc_observer {
+  const struct tc__observer_backend *be;
+  void *state;
+};
+
+/* In order of preference: the first that opens is the default. */
+static const struct tc__observer_backend *const backends[] = {
+    &tc__observer_procfs,
+};
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+static int open_backend(const struct tc__observer_backend *be,
+                        tc_observer **out, tc_err *err) {
+  tc_observer *o = calloc(1, sizeof *o);
+  if (o == NULL) return tc_errf(err, -ENOMEM, "observer: out of memory");
+  int rc = be->open(&o->state, err);
+  if (rc < 0) {
+    free(o);
+    return rc;
+  }
+  o->be = be;
+  *out = o;
+  return 0;
+}
+
+int tc_observer_open(const char *name, tc_observer **out, tc_err *err) {
+  int rc = -ENOENT;
+  for (size_t i = 0; i < NBACKENDS; i++) {
+    if (name != NULL && strcmp(name, backends[i]->name) != 0) continue;
+    rc = open_backend(backends[i], out, err);
+    if (rc == 0 || name != NULL) return rc;
+  }
+  if (name != NULL)
+    return tc_errf(err, -ENOENT, "unknown observer '%s' (this build has: procfs)", name);
+  return rc;
+}
+
+const char *tc_observer_name(const tc_observer *obs) { return obs->be->name; }
+
+int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n,
+                         struct tc_sock *out, tc_err *err) {
+  for (size_t i = 0; i < n; i++) {
+    memset(&out[i], 0, sizeof out[i]);
+    out[i].state = TC_STATE_GONE;
+    out[i].tuple = q[i].tuple;
+  }
+  return obs->be->snapshot(obs->state, q, n, out, err);
+}
+
+void tc_observer_close(tc_observer *obs) {
+  if (obs == NULL) return;
+  obs->be->close(obs->state);
+  free(obs);
+}
+
+int tc__query_matches(const struct tc_query *q, const struct tc_sock *s) {
+  if (!tc_addr_equal(&q->tuple.local, &s->tuple.local)) return 0;
+  if (q->listener) return s->state == TC_STATE_LISTEN;
+  return s->state != TC_STATE_LISTEN &&
+         tc_addr_equal(&q->tuple.remote, &s->tuple.remote);
+}

@@ -1,0 +1,25 @@
+/* observe_backend.h - what an observer backend provides (internal).
+ *
+ * Contract: one const table per backend, defined in observe_<name>.c and
+ * listed in observe.c in order of preference. open() fails with a reason
+ * when the backend cannot run here; snapshot() answers every query
+ * (TC_STATE_GONE when nothing matches). */
+#ifndef TCPCLOSE_OBSERVE_BACKEND_H
+#define TCPCLOSE_OBSERVE_BACKEND_H
+
+#include "tcpclose/observe.h"
+
+struct tc__observer_backend {
+  const char *name;
+  int (*open)(void **state, tc_err *err);
+  int (*snapshot)(void *state, const struct tc_query *q, size_t n,
+                  struct tc_sock *out, tc_err *err);
+  void (*close)(void *state);
+};
+
+/* Whether a socket the kernel reported answers a query. */
+int tc__query_matches(const struct tc_query *q, const struct tc_sock *s);
+
+extern const struct tc__observer_backend tc__observer_procfs;
+
+#endif

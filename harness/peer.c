@@ -1,0 +1,118 @@
+/* peer.c - the peer process's control channel and dispatch (see peer.h). */
+#include "peer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+struct reply {
+  uv_write_t req;
+  char buf[256];
+};
+
+static void reply_written(uv_write_t *req, int status) {
+  (void)status; /* the runner is gone: the read side will see it too */
+  free(req->data);
+}
+
+/* Queues one line to the runner; the buffer lives until it is written. */
+static void send_line(struct tc__peer *p, struct reply *r, int n) {
+  r->buf[n++] = '\n';
+  r->req.data = r;
+  uv_buf_t b = uv_buf_init(r->buf, (unsigned)n);
+  if (uv_write(&r->req, (uv_stream_t *)&p->ctl, &b, 1, reply_written) < 0) _exit(3);
+}
+
+void tc__peer_reply(struct tc__peer *p, unsigned id, int err, const char *fmt, ...) {
+  struct reply *r = malloc(sizeof *r);
+  if (r == NULL) _exit(3);
+  int n = snprintf(r->buf, sizeof r->buf, "%u %d", id, err);
+  if (*fmt != '\0') {
+    va_list ap;
+    va_start(ap, fmt);
+    r->buf[n++] = ' ';
+    n += vsnprintf(r->buf + n, sizeof r->buf - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+  }
+  send_line(p, r, n);
+}
+
+static void proto_error(struct tc__peer *p, unsigned id, const char *why) {
+  struct reply *r = malloc(sizeof *r);
+  if (r == NULL) _exit(3);
+  send_line(p, r, snprintf(r->buf, sizeof r->buf - 1, "%u proto %s", id, why));
+}
+
+/* Executes one command line; unknown input is a harness bug, reported. */
+static void dispatch(struct tc__peer *p, char *line) {
+  char verb[16] = "", a1[128] = "", a2[TC__PROTO_LINE_MAX] = "";
+  unsigned id = 0;
+  long n1 = 0, n2 = 0;
+  if (sscanf(line, "%u %15s", &id, verb) != 2 || id == 0) {
+    proto_error(p, id, "malformed command");
+    return;
+  }
+  const char *args = strchr(strchr(line, ' ') + 1, ' ');
+  args = args ? args + 1 : "";
+  if (strcmp(verb, "listen") == 0 && sscanf(args, "%127s %ld %ld", a1, &n1, &n2) == 3)
+    tc__peer_listen(p, id, a1, (int)n1, (int)n2);
+  else if (strcmp(verb, "connect") == 0 && sscanf(args, "%127s %ld", a1, &n1) == 2)
+    tc__peer_connect(p, id, a1, (unsigned)n1);
+  else if (strcmp(verb, "accept") == 0)
+    tc__peer_accept(p, id);
+  else if (strcmp(verb, "send") == 0 && sscanf(args, "%ld %8191s", &n1, a2) >= 1)
+    tc__peer_send(p, id, (size_t)n1, a2);
+  else if (strcmp(verb, "recv") == 0 && sscanf(args, "%127s %ld", a1, &n1) >= 1)
+    tc__peer_recv(p, id, a1[0], (size_t)n1);
+  else if (strcmp(verb, "shutdown") == 0 && sscanf(args, "%127s", a1) == 1)
+    tc__peer_shutdown(p, id, a1);
+  else if (strcmp(verb, "close") == 0 && sscanf(args, "%ld", &n1) == 1)
+    tc__peer_close(p, id, (int)n1);
+  else if (strcmp(verb, "exit") == 0)
+    _exit(0); /* the point: the kernel, not the program, closes the sockets */
+  else
+    proto_error(p, id, "unknown command");
+}
+
+static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  struct tc__peer *p = h->data;
+  (void)hint;
+  *buf = uv_buf_init(p->in + p->inlen, (unsigned)(sizeof p->in - p->inlen - 1));
+}
+
+static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  struct tc__peer *p = s->data;
+  (void)buf;
+  if (nread < 0) _exit(0); /* runner gone: end, the kernel cleans up */
+  p->inlen += (size_t)nread;
+  p->in[p->inlen] = '\0';
+  char *line = p->in, *nl;
+  while ((nl = strchr(line, '\n')) != NULL) {
+    *nl = '\0';
+    dispatch(p, line);
+    line = nl + 1;
+  }
+  p->inlen = strlen(line);
+  memmove(p->in, line, p->inlen + 1);
+  if (p->inlen == sizeof p->in - 1) _exit(3); /* a line longer than allowed */
+}
+
+int tc__peer_main(void) {
+  static struct tc__peer peer;
+  struct tc__peer *p = &peer;
+  signal(SIGPIPE, SIG_IGN); /* EPIPE is an answer, not a reason to die */
+  p->loop = uv_default_loop();
+  p->lfd = p->cfd = -1;
+  if (uv_pipe_init(p->loop, &p->ctl, 0) < 0 || uv_pipe_open(&p->ctl, TC__PROTO_FD) < 0)
+    return 3;
+  p->ctl.data = p;
+  if (uv_read_start((uv_stream_t *)&p->ctl, ctl_alloc, ctl_read) < 0) return 3;
+  uv_run(p->loop, UV_RUN_DEFAULT);
+  return 0;
+}

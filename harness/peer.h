@@ -1,0 +1,61 @@
+/* peer.h - a peer process: one role's sockets, driven by the runner.
+ *
+ * Contract: tc__peer_main() runs in a process the runner spawned (the
+ * tcpclose binary as `tcpclose __peer ROLE`). It reads commands from fd 3
+ * (proto.h), performs them on raw non-blocking sockets watched by uv_poll_t
+ * on its own libuv loop, and answers each. It never prints: what happens to
+ * its sockets is the answer. It exits when the runner says `exit` or when
+ * the control channel closes (the runner is gone), so a killed runner
+ * leaves no peer behind.
+ *
+ * Why raw sockets and uv_poll_t rather than uv_tcp_t: uv_tcp_t accepts
+ * connections and reads data as soon as they arrive, ahead of the script.
+ * What a close does depends on exactly that (unread data turns FIN into RST,
+ * an unaccepted connection is reset when its listener closes), so each
+ * syscall must happen when the case says and not before.
+ */
+#ifndef TCPCLOSE_PEER_H
+#define TCPCLOSE_PEER_H
+
+#include <stddef.h>
+#include <uv.h>
+
+/* One pending operation of a kind (only one of each kind at a time). */
+struct tc__peer_op {
+  unsigned id;   /* 0: none pending */
+  int mode;      /* recv: 'b'ytes, 'a'll, 'e'of */
+  size_t want;   /* bytes to send or read */
+  size_t done;
+  int eof;
+  char *data;    /* send payload, owned */
+};
+
+struct tc__peer {
+  uv_loop_t *loop;
+  uv_pipe_t ctl;
+  char in[8192];
+  size_t inlen;
+  int lfd, cfd;            /* listener, connection; -1 when none */
+  uv_poll_t *lpoll, *cpoll;
+  struct sockaddr_storage connect_to; /* the remote end of a connect */
+  struct tc__peer_op accept_op, connect_op, send_op, recv_op;
+};
+
+/* Entry point of the `__peer` subcommand. Returns the process exit status. */
+int tc__peer_main(void);
+
+/* Answers command id: "ID ERRNO FIELDS" (fmt may be "" for no fields). */
+void tc__peer_reply(struct tc__peer *p, unsigned id, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Socket operations (peer_sock.c). Each either answers at once or leaves
+ * an op pending, completed by the poll callbacks. */
+void tc__peer_listen(struct tc__peer *p, unsigned id, const char *host, int backlog, int reuse);
+void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigned port);
+void tc__peer_accept(struct tc__peer *p, unsigned id);
+void tc__peer_send(struct tc__peer *p, unsigned id, size_t n, const char *hex);
+void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n);
+void tc__peer_shutdown(struct tc__peer *p, unsigned id, const char *how);
+void tc__peer_close(struct tc__peer *p, unsigned id, int linger);
+
+#endif

@@ -1,0 +1,203 @@
+/* play.c - a case's steps in order, and the play's lifecycle (see
+ * tcpclose/play.h). Steps that finish at once (expect, background actions)
+ * run in a loop; the others (blocking actions, wait, settle) return to the
+ * event loop and call tc__play_next() when done. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "play_internal.h"
+
+static uint64_t now_ms(void) { return uv_hrtime() / 1000000u; }
+
+/* ---- ending: verdict, then kill and reap, then close, then done ---- */
+
+static void set_verdict(struct tc_play *play) {
+  tc_case_result *r = play->res;
+  r->duration_ms = (long)(now_ms() - play->t0_ms);
+  if (r->verdict == TC_ERROR) return;
+  for (size_t i = 0; i < r->nchecks; i++) {
+    const struct tc_check *ck = &r->checks[i];
+    if (!ck->pass) {
+      tc_case_result_set(r, TC_FAIL, "line %d: %s: got %s", ck->line, ck->expect, ck->observed);
+      return;
+    }
+  }
+  tc_case_result_set(r, TC_PASS, NULL);
+}
+
+void tc__play_release(struct tc_play *play) {
+  if (--play->open_handles > 0) return;
+  tc_observer_close(play->obs);
+  play->obs = NULL;
+  play->done(play, play->arg);
+}
+
+/* Closes every handle once no peer is left to reap. */
+static void timer_closed(uv_handle_t *h) { tc__play_release(h->data); }
+
+static void close_all(struct tc_play *play) {
+  for (int r = 0; r < TC_ROLE_COUNT; r++)
+    if (play->link[r].running) return;
+  if (play->closing) return;
+  play->closing = 1;
+  play->open_handles++; /* held while closing, so done waits for all */
+  for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_close(&play->link[r]);
+  if (play->timer_open) {
+    play->timer_open = 0;
+    play->open_handles++;
+    uv_close((uv_handle_t *)&play->timer, timer_closed);
+  }
+  tc__play_release(play);
+}
+
+static void finish(struct tc_play *play) {
+  if (play->finished) return;
+  play->finished = 1;
+  set_verdict(play);
+  if (play->timer_open) uv_timer_stop(&play->timer);
+  for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_kill(&play->link[r]);
+  close_all(play);
+}
+
+/* Called by play_link.c each time a peer is reaped. */
+void tc__play_reaped(struct tc_play *play) {
+  if (play->finished) close_all(play);
+}
+
+void tc__play_fail(struct tc_play *play, const char *fmt, ...) {
+  if (play->finished) return;
+  char why[TC_ERR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  tc_case_result_set(play->res, TC_ERROR, "%s", why);
+  finish(play);
+}
+
+void tc_play_abort(tc_play *play, const char *why) { tc__play_fail(play, "%s", why); }
+
+/* ---- steps ---- */
+
+static void step_timed_out(uv_timer_t *t) {
+  struct tc_play *play = t->data;
+  const struct tc_step *st = &play->c->steps[play->step];
+  tc__play_fail(play, "line %d: '%s' did not finish within %.1f s", st->line, st->text,
+                play->timeout_ms / 1000.0);
+}
+
+static unsigned timeout_for(const struct tc_play *play, const struct tc_action_step *a) {
+  unsigned base = play->opts.step_timeout_ms;
+  /* close linger=N may rightly block for N seconds first */
+  if (a->action == TC_ACT_CLOSE && a->linger > 0) return base + (unsigned)a->linger * 1000u;
+  return base;
+}
+
+/* Sends an action to its peer. Returns 1 when the play must wait for it. */
+static int start_action(struct tc_play *play, const struct tc_step *st) {
+  const struct tc_action_step *a = &st->u.act;
+  struct tc__link *l = &play->link[a->role], *srv = &play->link[TC_SERVER];
+  if (!l->running)
+    return tc__play_fail(play, "line %d: the %s peer is not running", st->line, tc_role_name(a->role)), 1;
+  play->timeout_ms = timeout_for(play, a);
+  uv_timer_start(&play->timer, step_timed_out, play->timeout_ms, 0);
+  if (a->action == TC_ACT_KILL || a->action == TC_ACT_EXIT) {
+    l->ending = 1;
+    play->waiting_exit = (int)a->role;
+    if (a->action == TC_ACT_KILL) tc__link_kill(l);
+  }
+  if (a->action == TC_ACT_KILL) return 1;
+  if (a->action == TC_ACT_CONNECT && !srv->has_listener)
+    return tc__play_fail(play, "line %d: the server has no listening socket to connect to", st->line), 1;
+  char host[TC_ADDR_STRLEN] = "127.0.0.1", cmd[TC__PROTO_LINE_MAX];
+  unsigned port = 0;
+  if (a->action == TC_ACT_CONNECT) {
+    inet_ntop(srv->listener.family, srv->listener.bytes, host, sizeof host);
+    port = srv->listener.port;
+  }
+  unsigned id = (unsigned)play->step + 1;
+  if (tc__proto_command(a, id, host, port, cmd, sizeof cmd) < 0 || tc__link_send(l, cmd) < 0)
+    return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line, tc_role_name(a->role)), 1;
+  if (a->action == TC_ACT_EXIT) return 1;
+  if (a->background) {
+    uv_timer_stop(&play->timer);
+    return 0;
+  }
+  play->waiting_id = id;
+  return 1;
+}
+
+static void wait_done(uv_timer_t *t) { tc__play_next(t->data); }
+
+static void run_steps(struct tc_play *play) {
+  while (!play->finished && play->step < play->c->nsteps) {
+    const struct tc_step *st = &play->c->steps[play->step];
+    switch (st->kind) {
+    case TC_STEP_EXPECT:
+      tc__check_expect(play, st);
+      break;
+    case TC_STEP_WAIT:
+      uv_timer_start(&play->timer, wait_done, st->ms, 0);
+      return;
+    case TC_STEP_SETTLE:
+      tc__settle_start(play, st);
+      return;
+    case TC_STEP_ACTION:
+      if (start_action(play, st)) return;
+      break;
+    }
+    play->step++;
+  }
+  finish(play);
+}
+
+void tc__play_next(struct tc_play *play) {
+  if (play->finished) return;
+  uv_timer_stop(&play->timer);
+  play->step++;
+  run_steps(play);
+}
+
+/* ---- start ---- */
+
+static int setup(struct tc_play *play, tc_err *err) {
+  int rc = tc_observer_open(play->opts.observer, &play->obs, err);
+  if (rc < 0) return rc;
+  play->res->observer = tc_observer_name(play->obs);
+  for (int r = 0; r < TC_ROLE_COUNT && rc == 0; r++) rc = tc__link_spawn(&play->link[r], err);
+  return rc;
+}
+
+int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *opts,
+                  tc_case_result *res, tc_play_done_cb done, void *arg, tc_play **out) {
+  struct tc_play *play = calloc(1, sizeof *play);
+  if (play == NULL) return -ENOMEM;
+  *play = (struct tc_play){.loop = loop, .c = c, .res = res, .opts = *opts, .done = done,
+                           .arg = arg, .waiting_exit = -1, .timer_open = 1, .t0_ms = now_ms()};
+  memset(res, 0, sizeof *res);
+  res->name = strdup(c->name);
+  res->file = strdup(c->file);
+  if (res->name == NULL || res->file == NULL || uv_timer_init(loop, &play->timer) < 0) {
+    tc_case_result_free(res);
+    free(play);
+    return -ENOMEM;
+  }
+  play->timer.data = play;
+  if (play->opts.step_timeout_ms == 0) play->opts.step_timeout_ms = TC_STEP_TIMEOUT_MS;
+  for (int r = 0; r < TC_ROLE_COUNT; r++) {
+    play->link[r].play = play;
+    play->link[r].role = (enum tc_role)r;
+  }
+  tc_err err;
+  if (setup(play, &err) < 0) tc__play_fail(play, "%s", err.msg);
+  else run_steps(play);
+  *out = play;
+  return 0;
+}
+
+void tc_play_free(tc_play *play) { free(play); }

@@ -1,0 +1,78 @@
+/* play_internal.h - the state of a playing case, shared by play.c (steps
+ * and lifecycle), play_link.c (peer processes and their control pipes) and
+ * play_check.c (expect and settle against the kernel). Internal.
+ */
+#ifndef TCPCLOSE_PLAY_INTERNAL_H
+#define TCPCLOSE_PLAY_INTERNAL_H
+
+#include <stdint.h>
+
+#include "proto.h"
+#include "tcpclose/observe.h"
+#include "tcpclose/play.h"
+
+/* The runner's end of one peer, and what it learned of that role. */
+struct tc__link {
+  struct tc_play *play;
+  enum tc_role role;
+  uv_process_t proc;
+  uv_pipe_t ctl;
+  char in[TC__PROTO_LINE_MAX];
+  size_t inlen;
+  int proc_open, ctl_open; /* handles to close at the end */
+  int running;             /* the process has not been reaped yet */
+  int ending;              /* exit or kill was asked: its end is no surprise */
+  int64_t exit_status;
+  int term_signal;
+  int has_listener, has_conn;
+  struct tc_addr listener;
+  struct tc_tuple conn;    /* this role's end: local is its own address */
+  int last_err;            /* errno of the last failed socket call, 0 none */
+  int eof;                 /* its last recv saw end of stream */
+};
+
+#define TC__SETTLE_POLL_MS 10u
+#define TC__MAX_QUERIES (2 * TC_ROLE_COUNT)
+
+struct tc_play {
+  uv_loop_t *loop;
+  const tc_case *c;
+  tc_case_result *res;
+  struct tc_play_opts opts;
+  tc_observer *obs;
+  struct tc__link link[TC_ROLE_COUNT];
+  uv_timer_t timer;        /* step timeouts, waits, settle polls */
+  int timer_open;
+  size_t step;             /* index of the step in progress */
+  unsigned waiting_id;     /* reply awaited (step index + 1), 0 none */
+  int waiting_exit;        /* role whose exit is awaited, -1 none */
+  unsigned timeout_ms;     /* of the action awaited */
+  uint64_t t0_ms;
+  uint64_t settle_start, quiet_since;
+  struct tc_sock prev[TC__MAX_QUERIES];
+  size_t nprev;
+  int finished;            /* verdict known; tearing down */
+  int closing;             /* handles are being closed */
+  int open_handles;
+  tc_play_done_cb done;
+  void *arg;
+};
+
+/* play.c */
+void tc__play_next(struct tc_play *play);            /* current step done */
+void tc__play_fail(struct tc_play *play, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));           /* ends as error */
+void tc__play_release(struct tc_play *play);         /* a handle closed */
+void tc__play_reaped(struct tc_play *play);          /* a peer was reaped */
+
+/* play_link.c */
+int tc__link_spawn(struct tc__link *l, tc_err *err);
+int tc__link_send(struct tc__link *l, const char *line);
+void tc__link_kill(struct tc__link *l);
+void tc__link_close(struct tc__link *l);
+
+/* play_check.c */
+void tc__check_expect(struct tc_play *play, const struct tc_step *st);
+void tc__settle_start(struct tc_play *play, const struct tc_step *st);
+
+#endif

@@ -1,0 +1,69 @@
+/* proto.c - formatting and splitting control lines (see proto.h). */
+#include "proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const shut_names[] = {"rd", "wr", "rdwr"};
+
+/* Text payloads travel as hex so that spaces and newlines survive. */
+static int put_hex(char *buf, size_t len, int off, const char *text) {
+  static const char digits[] = "0123456789abcdef";
+  size_t n = strlen(text);
+  if (off < 0 || (size_t)off + 2 * n + 2 > len) return -ENOSPC;
+  buf[off++] = ' ';
+  for (size_t i = 0; i < n; i++) {
+    buf[off++] = digits[(unsigned char)text[i] >> 4];
+    buf[off++] = digits[(unsigned char)text[i] & 15];
+  }
+  buf[off] = '\0';
+  return off;
+}
+
+int tc__proto_command(const struct tc_action_step *a, unsigned id,
+                      const char *host, unsigned port, char *buf, size_t len) {
+  int n;
+  switch (a->action) {
+  case TC_ACT_LISTEN:
+    n = snprintf(buf, len, "%u listen %s %d %d", id, host, a->backlog, a->reuseaddr);
+    break;
+  case TC_ACT_CONNECT: n = snprintf(buf, len, "%u connect %s %u", id, host, port); break;
+  case TC_ACT_ACCEPT: n = snprintf(buf, len, "%u accept", id); break;
+  case TC_ACT_SEND:
+    n = snprintf(buf, len, "%u send %zu", id, a->bytes);
+    if (a->text != NULL) n = put_hex(buf, len, n, a->text);
+    break;
+  case TC_ACT_RECV:
+    if (a->recv == TC_RECV_BYTES) n = snprintf(buf, len, "%u recv bytes %zu", id, a->bytes);
+    else n = snprintf(buf, len, "%u recv %s", id, a->recv == TC_RECV_ALL ? "all" : "eof");
+    break;
+  case TC_ACT_SHUTDOWN: n = snprintf(buf, len, "%u shutdown %s", id, shut_names[a->how]); break;
+  case TC_ACT_CLOSE: n = snprintf(buf, len, "%u close %d", id, a->linger); break;
+  case TC_ACT_EXIT: n = snprintf(buf, len, "%u exit", id); break;
+  default: return -EINVAL; /* kill is the runner's own doing */
+  }
+  if (n < 0 || (size_t)n + 2 > len) return -ENOSPC;
+  buf[n++] = '\n';
+  buf[n] = '\0';
+  return n;
+}
+
+int tc__proto_reply(char *line, unsigned *id, int *err, char **rest) {
+  char *end;
+  unsigned long v = strtoul(line, &end, 10);
+  if (end == line || *end != ' ' || v == 0) return -EINVAL;
+  *id = (unsigned)v;
+  char *e = end + 1;
+  if (strncmp(e, "proto ", 6) == 0) {
+    *err = -1;
+    *rest = e + 6;
+    return 0;
+  }
+  long ev = strtol(e, &end, 10);
+  if (end == e || ev < 0) return -EINVAL;
+  *err = (int)ev;
+  *rest = *end == ' ' ? end + 1 : end;
+  return 0;
+}

@@ -1,0 +1,87 @@
+/* result_json.c - the results file, schema 1, built with jansson and
+ * written atomically (temporary file, fsync, rename). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tcpclose/result.h"
+#include "tcpclose/tcpstate.h"
+
+static json_t *sock_json(const struct tc_sock *s) {
+  char local[TC_ADDR_STRLEN], remote[TC_ADDR_STRLEN];
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
+                   "state", tc_state_name(s->state),
+                   "local", tc_addr_format(&s->tuple.local, local, sizeof local),
+                   "remote", tc_addr_format(&s->tuple.remote, remote, sizeof remote),
+                   "recvq", (json_int_t)s->recvq, "sendq", (json_int_t)s->sendq,
+                   "timer", tc_timer_name(s->timer), "timer_ms", (json_int_t)s->timer_ms,
+                   "retransmits", (json_int_t)s->retransmits, "inode", (json_int_t)s->inode);
+}
+
+static json_t *check_json(const struct tc_check *c) {
+  json_t *j = json_pack("{s:i, s:s, s:s, s:b}", "line", c->line, "expect", c->expect,
+                        "observed", c->observed, "pass", c->pass);
+  if (j != NULL && c->has_sock) json_object_set_new(j, "socket", sock_json(&c->sock));
+  return j;
+}
+
+static json_t *case_json(const tc_case_result *r) {
+  json_t *checks = json_array();
+  for (size_t i = 0; checks != NULL && i < r->nchecks; i++)
+    if (json_array_append_new(checks, check_json(&r->checks[i])) < 0) {
+      json_decref(checks);
+      checks = NULL;
+    }
+  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o}", "name", r->name, "file", r->file,
+                   "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
+                   "duration_ms", (json_int_t)r->duration_ms, "observer", r->observer,
+                   "checks", checks);
+}
+
+static json_t *run_json(const struct tc_host *h, const tc_case_result *cases, size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr != NULL && i < n; i++)
+    if (json_array_append_new(arr, case_json(&cases[i])) < 0) {
+      json_decref(arr);
+      arr = NULL;
+    }
+  return json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
+                   "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
+                   "cases", arr);
+}
+
+/* Dumps to PATH.XXXXXX beside the target, then renames it into place. */
+static int write_atomic(const char *path, json_t *root, tc_err *err) {
+  size_t n = strlen(path);
+  char *tmp = malloc(n + 8);
+  if (tmp == NULL) return tc_errf(err, -ENOMEM, "%s: out of memory", path);
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, ".XXXXXX", 8);
+  int fd = mkstemp(tmp), rc = 0;
+  if (fd < 0) {
+    rc = tc_errf(err, -errno, "%s: cannot create: %s", path, strerror(errno));
+    free(tmp);
+    return rc;
+  }
+  if (fchmod(fd, 0644) < 0 || json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || write(fd, "\n", 1) != 1 ||
+      fsync(fd) < 0)
+    rc = tc_errf(err, -EIO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+  if (close(fd) < 0 && rc == 0) rc = tc_errf(err, -errno, "%s: %s", path, strerror(errno));
+  if (rc == 0 && rename(tmp, path) < 0) rc = tc_errf(err, -errno, "%s: %s", path, strerror(errno));
+  if (rc < 0) unlink(tmp);
+  free(tmp);
+  return rc;
+}
+
+int tc_results_write(const char *path, const struct tc_host *host,
+                     const tc_case_result *cases, size_t n, tc_err *err) {
+  json_t *root = run_json(host, cases, n);
+  if (root == NULL) return tc_errf(err, -ENOMEM, "%s: cannot build the results", path);
+  int rc = write_atomic(path, root, err);
+  json_decref(root);
+  return rc;
+}

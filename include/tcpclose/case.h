@@ -1,0 +1,117 @@
+/* case.h - the case language: a small script of socket actions and checks.
+ *
+ * Contract: tc_case_parse() reads one case file completely and either returns
+ * a fully validated tc_case or fails with "FILE:LINE: reason" in err, having
+ * run nothing. A parsed case owns all its strings; free it with
+ * tc_case_free(). The grammar is documented in README.md ("The case
+ * language"); every rejection has its own message, tested in
+ * tests/test_case_parse.c.
+ */
+#ifndef TCPCLOSE_CASE_H
+#define TCPCLOSE_CASE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "tcpclose/error.h"
+
+enum tc_role { TC_CLIENT = 0, TC_SERVER = 1, TC_ROLE_COUNT = 2 };
+
+enum tc_step_kind {
+  TC_STEP_ACTION, /* ROLE ACTION ...      */
+  TC_STEP_WAIT,   /* wait DURATION        */
+  TC_STEP_SETTLE, /* settle [DURATION]    */
+  TC_STEP_EXPECT, /* expect ROLE ...      */
+};
+
+enum tc_action {
+  TC_ACT_LISTEN,
+  TC_ACT_CONNECT,
+  TC_ACT_ACCEPT,
+  TC_ACT_SEND,
+  TC_ACT_RECV,
+  TC_ACT_SHUTDOWN,
+  TC_ACT_CLOSE,
+  TC_ACT_EXIT,
+  TC_ACT_KILL,
+  TC_ACT_COUNT
+};
+
+enum tc_recv_mode { TC_RECV_BYTES, TC_RECV_ALL, TC_RECV_EOF };
+enum tc_shut_how { TC_SHUT_RD, TC_SHUT_WR, TC_SHUT_RDWR };
+
+#define TC_LINGER_NONE (-1) /* close without touching SO_LINGER */
+
+struct tc_action_step {
+  enum tc_role role;
+  enum tc_action action;
+  int background;          /* written with a trailing '&' */
+  int backlog;             /* listen */
+  int reuseaddr;           /* listen */
+  enum tc_recv_mode recv;  /* recv */
+  size_t bytes;            /* send N / recv N, or strlen(text) */
+  char *text;              /* send "text"; NULL for send N */
+  enum tc_shut_how how;    /* shutdown */
+  int linger;              /* close: TC_LINGER_NONE or seconds (0 = RST) */
+};
+
+enum tc_expect_kind { TC_EXPECT_STATE, TC_EXPECT_ERROR, TC_EXPECT_EOF };
+
+#define TC_QUEUE_ANY (-1L) /* recvq/sendq not given: not checked */
+
+struct tc_expect_step {
+  enum tc_role role;
+  enum tc_expect_kind kind;
+  int state;   /* enum tc_state, for TC_EXPECT_STATE */
+  long recvq;  /* TC_QUEUE_ANY or bytes */
+  long sendq;
+  int err;     /* TC_EXPECT_ERROR: errno, 0 for "none" */
+};
+
+struct tc_step {
+  int line;             /* 1-based line in the file */
+  char *text;           /* the statement as written, comment stripped */
+  enum tc_step_kind kind;
+  unsigned ms;          /* wait: duration; settle: the maximum */
+  union {
+    struct tc_action_step act;
+    struct tc_expect_step exp;
+  } u;
+};
+
+#define TC_MAX_TAGS 16
+
+typedef struct tc_case {
+  char *file;
+  char *name;
+  char *about;
+  char *source;
+  char *tags[TC_MAX_TAGS];
+  size_t ntags;
+  struct tc_step *steps;
+  size_t nsteps;
+} tc_case;
+
+#define TC_SETTLE_QUIET_MS 100u  /* no change for this long: settled */
+#define TC_SETTLE_MAX_MS 2000u   /* default cap of a bare 'settle' */
+
+/* Parses the text of a case file; `file` names it in messages and results.
+ * Returns 0 and fills *out, or a negative errno with err set. */
+int tc_case_parse_text(const char *file, const char *text, tc_case *out,
+                       tc_err *err);
+
+/* Reads and parses a case file. */
+int tc_case_parse_file(const char *file, tc_case *out, tc_err *err);
+
+void tc_case_free(tc_case *c);
+
+/* Whether the case carries a tag. */
+int tc_case_has_tag(const tc_case *c, const char *tag);
+
+const char *tc_role_name(enum tc_role role);
+const char *tc_action_name(enum tc_action action);
+
+/* Parses "200ms", "1s", "1.5s" into milliseconds. 0 or -EINVAL. */
+int tc_duration_parse(const char *s, unsigned *ms);
+
+#endif

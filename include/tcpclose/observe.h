@@ -1,0 +1,39 @@
+/* observe.h - snapshot observers: the kernel's view of a case's sockets.
+ *
+ * Contract: an observer answers, for a list of queries, what the kernel holds
+ * right now: state, queues, timer. Each query names one socket by its 4-tuple
+ * (a connection, found also once orphaned or as a TIME_WAIT mini-socket) or,
+ * with `listener` set, the listening socket on local address and port.
+ * A query with no match is answered with state TC_STATE_GONE.
+ * Backends live in observe_<name>.c behind one table; tc_observer_open(NULL)
+ * picks the best this system allows. Runs in the runner's process; not
+ * thread-safe (one observer per thread).
+ */
+#ifndef TCPCLOSE_OBSERVE_H
+#define TCPCLOSE_OBSERVE_H
+
+#include <stddef.h>
+
+#include "tcpclose/error.h"
+#include "tcpclose/sock.h"
+
+struct tc_query {
+  struct tc_tuple tuple;
+  int listener;
+};
+
+typedef struct tc_observer tc_observer;
+
+/* Opens the named backend ("procfs"), or the best available one for NULL.
+ * Fails with err naming the backend and why it cannot run here. */
+int tc_observer_open(const char *name, tc_observer **out, tc_err *err);
+
+const char *tc_observer_name(const tc_observer *obs);
+
+/* Fills out[i] for each of the n queries. */
+int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n,
+                         struct tc_sock *out, tc_err *err);
+
+void tc_observer_close(tc_observer *obs);
+
+#endif

@@ -1,0 +1,66 @@
+/* result.h - what playing a case found, and the results file.
+ *
+ * Contract: a tc_case_result is filled by the runner and owned by the caller
+ * (free with tc_case_result_free). tc_results_write() turns a run into the
+ * results file (schema 1, see README.md "Results file") with jansson and
+ * writes it atomically: a temporary file in the same directory, flushed and
+ * renamed over the target, so a failed or interrupted run never leaves a
+ * truncated file and never destroys the previous one.
+ */
+#ifndef TCPCLOSE_RESULT_H
+#define TCPCLOSE_RESULT_H
+
+#include <stddef.h>
+
+#include "tcpclose/error.h"
+#include "tcpclose/sock.h"
+
+enum tc_verdict { TC_PASS, TC_FAIL, TC_SKIP, TC_ERROR };
+
+struct tc_check {
+  int line;
+  char *expect;    /* the checkpoint as written */
+  char *observed;  /* what the kernel or peer showed, same vocabulary */
+  int pass;
+  int has_sock;    /* state checks keep the socket snapshot */
+  struct tc_sock sock;
+};
+
+typedef struct tc_case_result {
+  char *name;
+  char *file;
+  enum tc_verdict verdict;
+  char *reason;    /* NULL on pass; first failure or the error otherwise */
+  long duration_ms;
+  const char *observer;  /* static name of the snapshot observer */
+  struct tc_check *checks;
+  size_t nchecks;
+} tc_case_result;
+
+struct tc_host {
+  char os[80];       /* "linux", lower case */
+  char kernel[128];  /* uname release */
+  char machine[80];  /* uname machine */
+};
+
+const char *tc_verdict_name(enum tc_verdict v);
+
+/* Appends a check; copies the strings. 0 or -ENOMEM. */
+int tc_case_result_add_check(tc_case_result *r, int line, const char *expect,
+                             const char *observed, int pass,
+                             const struct tc_sock *sock);
+
+/* Sets the verdict and reason (copied, printf-style; NULL for none). */
+void tc_case_result_set(tc_case_result *r, enum tc_verdict v,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void tc_case_result_free(tc_case_result *r);
+
+void tc_host_detect(struct tc_host *h);
+
+/* Writes the results file for n case results. 0 or negative errno + err. */
+int tc_results_write(const char *path, const struct tc_host *host,
+                     const tc_case_result *cases, size_t n, tc_err *err);
+
+#endif
