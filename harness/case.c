@@ -4,25 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "case_parse.h"
 #include "tcpclose/case.h"
 
 const char *tc_role_name(enum tc_role role) {
   return role == TC_CLIENT ? "client" : role == TC_SERVER ? "server" : "?";
 }
 
+/* Length of a plain decimal at s (digits, optionally '.' and digits), 0 if
+ * none: no sign, exponent or hex, which strtod alone would take. */
+size_t tc__decimal_len(const char *s) {
+  size_t n = strspn(s, "0123456789");
+  if (n > 0 && s[n] == '.' && s[n + 1] >= '0' && s[n + 1] <= '9')
+    n += 1 + strspn(s + n + 1, "0123456789");
+  return n;
+}
+
 int tc_duration_parse(const char *s, unsigned *ms) {
-  char *end;
-  if (*s < '0' || *s > '9') return -EINVAL;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno != 0 || end == s) return -EINVAL;
+  size_t n = tc__decimal_len(s);
+  if (n == 0) return -EINVAL;
   double scale;
-  if (strcmp(end, "ms") == 0) scale = 1;
-  else if (strcmp(end, "s") == 0) scale = 1000;
-  else if (strcmp(end, "m") == 0) scale = 60000;
+  if (strcmp(s + n, "ms") == 0) scale = 1;
+  else if (strcmp(s + n, "s") == 0) scale = 1000;
   else return -EINVAL;
-  v *= scale;
-  if (v > 24.0 * 3600 * 1000) return -EINVAL;
+  double v = strtod(s, NULL) * scale;
+  if (v > TC_DURATION_MAX_MS) return -ERANGE;
   *ms = (unsigned)(v + 0.5);
   return 0;
 }

@@ -127,8 +127,10 @@ static int check_order(struct tc__parser *p, const struct tc_action_step *a) {
   case TC_ACT_ACCEPT:
     if (!p->role[TC_SERVER].listen_line)
       return tc__perr(p, "%s %s before server listen", role, act);
-    if (r->conn_line || r->closed_line)
-      return tc__perr(p, "%s has its connection already (line %d)", role, r->conn_line ? r->conn_line : r->closed_line);
+    if (r->closed_line)
+      return tc__perr(p, "%s %s after %s close at line %d", role, act, role, r->closed_line);
+    if (r->conn_line)
+      return tc__perr(p, "%s has its connection already (line %d)", role, r->conn_line);
     r->conn_line = p->line;
     return 0;
   case TC_ACT_EXIT:

@@ -20,6 +20,7 @@ static int parse_queue(struct tc__parser *p, const char *tok,
     field = &e->sendq;
   if (field == NULL)
     return tc__perr(p, "unknown option '%s' for a state checkpoint (expected recvq=N or sendq=N)", tok);
+  if (*field != TC_QUEUE_ANY) return tc__perr(p, "%.*s given twice", (int)(eq - tok), tok);
   if (tc__parse_count(eq + 1, 1L << 30, &n) < 0)
     return tc__perr(p, "%.*s must be a byte count, not '%s'", (int)(eq - tok), tok, eq + 1);
   *field = n;
@@ -31,7 +32,10 @@ static int unknown_state(struct tc__parser *p, const char *s) {
   size_t i;
   for (i = 0; s[i] && i + 1 < sizeof up; i++) up[i] = (char)toupper((unsigned char)s[i]);
   up[i] = '\0';
-  if (tc_state_from_name(up) > 0)
+  int st = tc_state_from_name(up);
+  if (st == TC_STATE_CLOSE)
+    return tc__perr(p, "state '%s' is never seen: a closed socket is 'gone'", s);
+  if (st > 0)
     return tc__perr(p, "unknown state '%s' (states are written in capitals: %s)", s, up);
   return tc__perr(p, "unknown state '%s' (expected ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, LISTEN, gone, or error/eof)", s);
 }

@@ -31,6 +31,30 @@ static int lex_quoted(const char *line, size_t len, size_t *i, size_t *o,
   return -EINVAL;
 }
 
+/* Whether the tokens so far are a lone about/source keyword. */
+static int free_text_follows(const struct tc__lex_line *out) {
+  const struct tc__token *t = &out->tok[0];
+  return out->ntok == 1 && !t->quoted && (strcmp(t->s, "about") == 0 || strcmp(t->s, "source") == 0);
+}
+
+/* Takes line[*i..] up to a '#' as one token, trailing blanks trimmed. */
+static size_t lex_free_text(const char *line, size_t len, size_t i, size_t *o,
+                            struct tc__lex_line *out) {
+  const char *hash = memchr(line + i, '#', len - i);
+  size_t end = hash ? (size_t)(hash - line) : len, stop = end;
+  while (end > i && is_space(line[end - 1])) end--;
+  if (end > i) {
+    struct tc__token *t = &out->tok[out->ntok++];
+    t->s = out->buf + *o;
+    t->quoted = 0;
+    t->len = end - i;
+    memcpy(t->s, line + i, t->len);
+    *o += t->len;
+    out->buf[(*o)++] = '\0';
+  }
+  return stop;
+}
+
 int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why,
             size_t whylen) {
   size_t i = 0, o = 0, end = len;
@@ -41,6 +65,10 @@ int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why,
   }
   while (i < len) {
     while (i < len && is_space(line[i])) i++;
+    if (i < len && free_text_follows(out)) {
+      end = lex_free_text(line, len, i, &o, out);
+      break;
+    }
     if (i >= len || line[i] == '#') {
       end = i;
       break;
@@ -56,7 +84,7 @@ int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why,
       i++;
       int rc = lex_quoted(line, len, &i, &o, out, why, whylen);
       if (rc < 0) return rc;
-      if (i < len && !is_space(line[i]) && line[i] != '#') {
+      if (i < len && !is_space(line[i]) && line[i] != '#' && line[i] != '&') {
         snprintf(why, whylen, "text after closing quote");
         return -EINVAL;
       }

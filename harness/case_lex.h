@@ -2,6 +2,8 @@
  *
  * Contract: whitespace separates tokens; "double quoted" text is one token
  * (escapes \" \\ \n \t), marked quoted; '#' outside quotes starts a comment.
+ * After a first word "about" or "source", the rest of the line up to a '#'
+ * is free text: one token, no quoting, no word limit.
  * Tokens point into a buffer owned by the tc__lex_line; nothing is allocated.
  * Internal to the case parser.
  */

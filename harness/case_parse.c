@@ -87,13 +87,11 @@ static int parse_case(struct tc__parser *p) {
   return p->c->name ? 0 : -ENOMEM;
 }
 
-/* about/source take the rest of the line as written. */
+/* about/source: the lexer gives the rest of the line as one token. */
 static int parse_text(struct tc__parser *p, char **field, const char *kw) {
-  const char *rest = p->lx.stmt + strlen(kw);
-  while (*rest == ' ' || *rest == '\t') rest++;
-  if (*rest == '\0') return tc__perr(p, "'%s' needs text", kw);
+  if (p->lx.ntok < 2) return tc__perr(p, "'%s' needs text", kw);
   if (*field != NULL) return tc__perr(p, "'%s' given twice", kw);
-  *field = strdup(rest);
+  *field = strdup(p->lx.tok[1].s);
   return *field ? 0 : -ENOMEM;
 }
 
@@ -113,8 +111,10 @@ static int parse_tags(struct tc__parser *p) {
 /* ---- wait, settle ---- */
 
 static int parse_duration_tok(struct tc__parser *p, const char *s, unsigned *ms) {
-  if (tc_duration_parse(s, ms) == 0) return 0;
-  size_t n = strspn(s, "0123456789.");
+  int rc = tc_duration_parse(s, ms);
+  if (rc == 0) return 0;
+  if (rc == -ERANGE) return tc__perr(p, "duration '%s' is longer than 24 h", s);
+  size_t n = tc__decimal_len(s);
   if (n > 0 && s[n] == '\0')
     return tc__perr(p, "duration '%s' has no unit (write %sms or %ss)", s, s, s);
   return tc__perr(p, "bad duration '%s' (expected e.g. 200ms or 1s)", s);

@@ -43,6 +43,9 @@ struct tc_step *tc__new_step(struct tc__parser *p, enum tc_step_kind kind);
 /* Rejects tokens from index `from` on, naming what they came after. */
 int tc__no_more(struct tc__parser *p, size_t from, const char *what);
 
+/* Length of a plain decimal ("12", "1.5") at s; 0 when there is none. */
+size_t tc__decimal_len(const char *s);
+
 int tc__parse_action(struct tc__parser *p);
 int tc__parse_expect(struct tc__parser *p);
 

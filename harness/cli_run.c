@@ -30,11 +30,12 @@ struct run {
 };
 
 static const char usage[] =
-    "usage: tcpclose run [--json FILE] [--filter GLOB] [--observer NAME] [FILE|DIR ...]\n"
+    "usage: tcpclose run [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
     "  plays the case files (default: the cases/ directory)\n"
     "  --json FILE      write the results file (atomically)\n"
     "  --filter GLOB    only cases whose name matches GLOB\n"
-    "  --observer NAME  snapshot observer (procfs)\n";
+    "  --observer NAME  snapshot observer (procfs)\n"
+    "  --timeout DUR    limit of a blocking action (default 5s)\n";
 
 static void print_case(const tc_case_result *r) {
   static const char *const tag[] = {"pass ", "FAIL ", "skip ", "ERROR"};
@@ -85,6 +86,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 struct run_args {
   const char *json, *filter, *observer;
+  unsigned timeout_ms;
 };
 
 /* Returns -1 to go on, else an exit status. */
@@ -92,20 +94,29 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
   static const struct option longopts[] = {{"json", required_argument, NULL, 'j'},
                                            {"filter", required_argument, NULL, 'f'},
                                            {"observer", required_argument, NULL, 'o'},
+                                           {"timeout", required_argument, NULL, 't'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'j': a->json = optarg; break;
     case 'f': a->filter = optarg; break;
     case 'o': a->observer = optarg; break;
+    case 't':
+      if (tc_duration_parse(optarg, &a->timeout_ms) < 0 || a->timeout_ms == 0) {
+        fprintf(stderr, "tcpclose run: --timeout '%s' is not a duration (e.g. 500ms, 5s)\n", optarg);
+        return TC__EXIT_USAGE;
+      }
+      break;
     case 'h': fputs(usage, stdout); return TC__EXIT_OK;
+    case ':':
+      fprintf(stderr, "tcpclose run: option '%s' needs a value\n", argv[optind - 1]);
+      return TC__EXIT_USAGE;
     default:
-      if (optopt) fprintf(stderr, "tcpclose run: option '%s' needs a value\n", argv[optind - 1]);
-      else fprintf(stderr, "tcpclose run: unknown option '%s' (see tcpclose run --help)\n", argv[optind - 1]);
+      fprintf(stderr, "tcpclose run: unknown option '%s' (see tcpclose run --help)\n", argv[optind - 1]);
       return TC__EXIT_USAGE;
     }
   }
@@ -187,6 +198,7 @@ int tc__cmd_run(int argc, char **argv) {
     rc = TC__EXIT_USAGE;
   }
   run.opts.observer = a.observer;
+  run.opts.step_timeout_ms = a.timeout_ms;
   uint64_t t0 = uv_hrtime();
   if (rc == 0 && (rc = play_all(&run)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
   for (size_t i = 0; i < run.n; i++) tc_case_result_free(&run.results[i]);

@@ -111,7 +111,10 @@ int tc_case_has_tag(const tc_case *c, const char *tag);
 const char *tc_role_name(enum tc_role role);
 const char *tc_action_name(enum tc_action action);
 
-/* Parses "200ms", "1s", "1.5s" into milliseconds. 0 or -EINVAL. */
+#define TC_DURATION_MAX_MS (24.0 * 3600 * 1000)
+
+/* Parses "200ms", "1s", "1.5s" into milliseconds. 0, -EINVAL, or -ERANGE
+ * beyond TC_DURATION_MAX_MS. */
 int tc_duration_parse(const char *s, unsigned *ms);
 
 #endif

@@ -1,0 +1,47 @@
+/* cli_helpers.h - running the tcpclose binary from tests.
+ *
+ * Contract: th_run() runs a command to completion and returns its exit
+ * status (128+N when killed by signal N) with stdout and stderr captured
+ * (caller frees). th_private_binary() copies the tcpclose binary to a path of
+ * its own, so that a test can count exactly its own peer processes (they run
+ * that path) while other tests run in parallel.
+ */
+#ifndef TCPCLOSE_TEST_CLI_HELPERS_H
+#define TCPCLOSE_TEST_CLI_HELPERS_H
+
+#include <sys/types.h>
+
+struct th_out {
+  int status;
+  char *out;
+  char *err;
+};
+
+int th_run(char *const argv[], struct th_out *o);
+void th_out_free(struct th_out *o);
+
+/* Starts argv in the background with output to /dev/null; returns its pid. */
+pid_t th_spawn(char *const argv[]);
+
+/* Exit status of a th_spawn()ed process (128+N when killed by N). */
+int th_wait(pid_t pid);
+
+/* A new temporary directory (caller frees the string). */
+char *th_tmpdir(void);
+
+/* Writes text into dir/name; returns the malloc'd path. */
+char *th_write_file(const char *dir, const char *name, const char *text);
+
+/* Copies TCPCLOSE_BIN into dir; returns the malloc'd path. */
+char *th_private_binary(const char *dir);
+
+/* Number of live (not zombie) processes whose executable is exe. */
+int th_count_exe(const char *exe);
+
+/* Waits up to ms for th_count_exe(exe) to reach want; returns the count. */
+int th_wait_count(const char *exe, int want, int ms);
+
+/* Reads a whole file (caller frees), NULL when it does not exist. */
+char *th_read_file(const char *path);
+
+#endif

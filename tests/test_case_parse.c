@@ -1,0 +1,911 @@
+/* test_case_parse.c - the case language (tcpclose/case.h): what valid case
+ * text parses into, and the exact "FILE:LINE: reason" of every rejection
+ * the parser can produce (harness/case_*.c, harness/case.c). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcpclose/case.h"
+#include "tcpclose/tcpstate.h"
+
+/* Line 1 of most texts below, so that their messages name line 2 on. */
+#define HEAD "case t\n"
+/* Lines 1-4: a connected pair, so that the next line is line 5. */
+#define CONNECTED HEAD "server listen\nclient connect\nserver accept\n"
+
+/* ---- helpers ---- */
+
+static void parse_ok(const char *file, const char *text, tc_case *c) {
+  tc_err err = {{0}};
+  int rc = tc_case_parse_text(file, text, c, &err);
+  cr_assert_eq(rc, 0, "expected the text to parse but got: %s", err.msg);
+}
+
+/* The case must come back zeroed however far the parser got. */
+static void assert_zeroed(const tc_case *c) {
+  cr_assert_null(c->steps);
+  cr_assert_eq(c->nsteps, 0);
+  cr_assert_eq(c->ntags, 0);
+  cr_assert_null(c->file);
+  cr_assert_null(c->name);
+  cr_assert_null(c->about);
+  cr_assert_null(c->source);
+}
+
+static void assert_rejects(const char *text, const char *msg) {
+  tc_case c;
+  tc_err err = {{0}};
+  memset(&c, 0xA5, sizeof c);
+  int rc = tc_case_parse_text("t.case", text, &c, &err);
+  cr_assert_eq(rc, -EINVAL, "expected -EINVAL but got %d for:\n%s", rc, text);
+  cr_assert_str_eq(err.msg, msg);
+  assert_zeroed(&c);
+}
+
+/* "case t" then a line of `len` bytes (a comment) then an expect. */
+static char *text_with_line_of(size_t len) {
+  char *text = malloc(len + 64);
+  cr_assert_not_null(text);
+  strcpy(text, HEAD);
+  size_t n = strlen(text);
+  text[n] = '#';
+  memset(text + n + 1, 'x', len - 1);
+  strcpy(text + n + len, "\nexpect client gone\n");
+  return text;
+}
+
+/* "case t" then `first` followed by `nwords` more words, then an expect. */
+static char *text_with_words(const char *first, int nwords) {
+  char *text = malloc(64 + strlen(first) + 4 * (size_t)nwords);
+  cr_assert_not_null(text);
+  char *p = text + sprintf(text, HEAD "%s", first);
+  for (int i = 0; i < nwords; i++) p += sprintf(p, " w%d", i % 10);
+  strcpy(p, "\nexpect client gone\n");
+  return text;
+}
+
+static const struct tc_step *step_at(const tc_case *c, size_t i, int line,
+                                     enum tc_step_kind kind, const char *text) {
+  cr_assert_lt(i, c->nsteps, "no step %zu: the case has %zu", i, c->nsteps);
+  const struct tc_step *st = &c->steps[i];
+  cr_assert_eq(st->line, line, "step %zu: expected line %d but got %d", i, line, st->line);
+  cr_assert_eq(st->kind, kind, "step %zu: expected kind %d but got %d", i, kind, st->kind);
+  cr_assert_str_eq(st->text, text);
+  return st;
+}
+
+static const struct tc_action_step *action_at(const tc_case *c, size_t i, int line,
+                                              const char *text, enum tc_role role,
+                                              enum tc_action act, int background) {
+  const struct tc_action_step *a = &step_at(c, i, line, TC_STEP_ACTION, text)->u.act;
+  cr_assert_eq(a->role, role, "step %zu: expected role %d but got %d", i, role, a->role);
+  cr_assert_eq(a->action, act, "step %zu: expected %s but got %s", i,
+               tc_action_name(act), tc_action_name(a->action));
+  cr_assert_eq(a->background, background, "step %zu: background flag", i);
+  return a;
+}
+
+static const struct tc_expect_step *expect_at(const tc_case *c, size_t i, int line,
+                                              const char *text, enum tc_role role,
+                                              enum tc_expect_kind kind) {
+  const struct tc_expect_step *e = &step_at(c, i, line, TC_STEP_EXPECT, text)->u.exp;
+  cr_assert_eq(e->role, role, "step %zu: expected role %d but got %d", i, role, e->role);
+  cr_assert_eq(e->kind, kind, "step %zu: expected kind %d but got %d", i, kind, e->kind);
+  return e;
+}
+
+static void assert_queues(const struct tc_expect_step *e, long recvq, long sendq) {
+  cr_assert_eq(e->recvq, recvq, "expected recvq %ld but got %ld", recvq, e->recvq);
+  cr_assert_eq(e->sendq, sendq, "expected sendq %ld but got %ld", sendq, e->sendq);
+}
+
+/* ---- a valid case with every statement form but close options ---- */
+
+static const char full_text[] =
+    "# A comment before the case.\n"                                    /* 1 */
+    "case   full-one\n"                                                 /* 2 */
+    "about  Client sends \"quoted\" words; the server reads.  # note\n" /* 3 */
+    "source RFC 9293 3.6\n"                                             /* 4 */
+    "tags   seed quick x-1\n"                                           /* 5 */
+    "\n"                                                                /* 6 */
+    "server listen backlog=5 reuseaddr\n"                               /* 7 */
+    "client connect &\n"                                                /* 8 */
+    "server accept&\n"                                                  /* 9 */
+    "client send 100\n"                                                 /* 10 */
+    /* client send "say \"hi\"\\\n\t" &                                     */
+    "client send \"say \\\"hi\\\"\\\\\\n\\t\" &\n"                      /* 11 */
+    "client send 100000&\n"                                             /* 12 */
+    "server recv 10\n"                                                  /* 13 */
+    "server recv all &\n"                                               /* 14 */
+    "  client shutdown wr   # half close\n"                             /* 15 */
+    "server recv eof\n"                                                 /* 16 */
+    "server shutdown rd\n"                                              /* 17 */
+    "server shutdown rdwr\n"                                            /* 18 */
+    "wait 200ms\n"                                                      /* 19 */
+    "wait 1.5s\n"                                                       /* 20 */
+    "settle\n"                                                          /* 21 */
+    "settle 5s\n"                                                       /* 22 */
+    "expect client FIN_WAIT2\n"                                         /* 23 */
+    "expect server CLOSE_WAIT recvq=22 sendq=0\n"                       /* 24 */
+    "expect server ESTABLISHED sendq=7\n"                               /* 25 */
+    "expect client gone\n"                                              /* 26 */
+    "expect server error ECONNRESET\n"                                  /* 27 */
+    "expect client error none\n"                                        /* 28 */
+    "expect server eof\n"                                               /* 29 */
+    "client close";                                                     /* 30 */
+
+static tc_case full;
+
+static void full_parse(void) { parse_ok("full.case", full_text, &full); }
+static void full_free(void) { tc_case_free(&full); }
+
+TestSuite(full_case, .init = full_parse, .fini = full_free);
+
+Test(full_case, header_statements_fill_name_about_source_and_tags) {
+  cr_assert_str_eq(full.file, "full.case");
+  cr_assert_str_eq(full.name, "full-one");
+  cr_assert_str_eq(full.about, "Client sends \"quoted\" words; the server reads.");
+  cr_assert_str_eq(full.source, "RFC 9293 3.6");
+  cr_assert_eq(full.ntags, 3);
+  cr_assert_str_eq(full.tags[0], "seed");
+  cr_assert_str_eq(full.tags[1], "quick");
+  cr_assert_str_eq(full.tags[2], "x-1");
+  cr_assert(tc_case_has_tag(&full, "x-1"));
+  cr_assert_not(tc_case_has_tag(&full, "slow"));
+}
+
+Test(full_case, each_statement_line_becomes_one_step) {
+  cr_assert_eq(full.nsteps, 24, "expected 24 steps but got %zu", full.nsteps);
+  for (size_t i = 0; i < full.nsteps; i++)
+    cr_assert_eq(full.steps[i].line, (int)i + 7, "step %zu is on line %d", i, full.steps[i].line);
+}
+
+Test(full_case, listen_options_set_backlog_and_reuseaddr) {
+  const struct tc_action_step *a = action_at(&full, 0, 7, "server listen backlog=5 reuseaddr",
+                                             TC_SERVER, TC_ACT_LISTEN, 0);
+  cr_assert_eq(a->backlog, 5);
+  cr_assert_eq(a->reuseaddr, 1);
+}
+
+Test(full_case, trailing_ampersand_runs_in_background_alone_or_glued) {
+  action_at(&full, 1, 8, "client connect &", TC_CLIENT, TC_ACT_CONNECT, 1);
+  action_at(&full, 2, 9, "server accept&", TC_SERVER, TC_ACT_ACCEPT, 1);
+  action_at(&full, 3, 10, "client send 100", TC_CLIENT, TC_ACT_SEND, 0);
+  const struct tc_action_step *a =
+      action_at(&full, 5, 12, "client send 100000&", TC_CLIENT, TC_ACT_SEND, 1);
+  cr_assert_eq(a->bytes, 100000, "the glued '&' must not be part of the count");
+}
+
+Test(full_case, send_count_has_no_text) {
+  const struct tc_action_step *a =
+      action_at(&full, 3, 10, "client send 100", TC_CLIENT, TC_ACT_SEND, 0);
+  cr_assert_eq(a->bytes, 100);
+  cr_assert_null(a->text);
+}
+
+Test(full_case, send_text_is_unescaped_and_counted) {
+  const struct tc_action_step *a = action_at(
+      &full, 4, 11, "client send \"say \\\"hi\\\"\\\\\\n\\t\" &", TC_CLIENT, TC_ACT_SEND, 1);
+  cr_assert_str_eq(a->text, "say \"hi\"\\\n\t");
+  cr_assert_eq(a->bytes, 11, "expected 11 bytes but got %zu", a->bytes);
+}
+
+Test(full_case, recv_takes_a_count_all_or_eof) {
+  const struct tc_action_step *a =
+      action_at(&full, 6, 13, "server recv 10", TC_SERVER, TC_ACT_RECV, 0);
+  cr_assert_eq(a->recv, TC_RECV_BYTES);
+  cr_assert_eq(a->bytes, 10);
+  a = action_at(&full, 7, 14, "server recv all &", TC_SERVER, TC_ACT_RECV, 1);
+  cr_assert_eq(a->recv, TC_RECV_ALL);
+  a = action_at(&full, 9, 16, "server recv eof", TC_SERVER, TC_ACT_RECV, 0);
+  cr_assert_eq(a->recv, TC_RECV_EOF);
+}
+
+Test(full_case, shutdown_takes_wr_rd_or_rdwr) {
+  const struct tc_action_step *a =
+      action_at(&full, 8, 15, "client shutdown wr", TC_CLIENT, TC_ACT_SHUTDOWN, 0);
+  cr_assert_eq(a->how, TC_SHUT_WR);
+  a = action_at(&full, 10, 17, "server shutdown rd", TC_SERVER, TC_ACT_SHUTDOWN, 0);
+  cr_assert_eq(a->how, TC_SHUT_RD);
+  a = action_at(&full, 11, 18, "server shutdown rdwr", TC_SERVER, TC_ACT_SHUTDOWN, 0);
+  cr_assert_eq(a->how, TC_SHUT_RDWR);
+}
+
+Test(full_case, step_text_drops_indent_and_comment) {
+  cr_assert_str_eq(full.steps[8].text, "client shutdown wr");
+  cr_assert_str_eq(full.steps[0].text, "server listen backlog=5 reuseaddr");
+}
+
+Test(full_case, wait_and_settle_durations_are_in_ms) {
+  cr_assert_eq(step_at(&full, 12, 19, TC_STEP_WAIT, "wait 200ms")->ms, 200);
+  cr_assert_eq(step_at(&full, 13, 20, TC_STEP_WAIT, "wait 1.5s")->ms, 1500);
+  cr_assert_eq(step_at(&full, 15, 22, TC_STEP_SETTLE, "settle 5s")->ms, 5000);
+}
+
+Test(full_case, bare_settle_waits_at_most_the_default) {
+  cr_assert_eq(step_at(&full, 14, 21, TC_STEP_SETTLE, "settle")->ms, TC_SETTLE_MAX_MS);
+  cr_assert_eq(TC_SETTLE_MAX_MS, 2000);
+}
+
+Test(full_case, expect_state_checks_only_the_queues_given) {
+  const struct tc_expect_step *e =
+      expect_at(&full, 16, 23, "expect client FIN_WAIT2", TC_CLIENT, TC_EXPECT_STATE);
+  cr_assert_eq(e->state, TC_STATE_FIN_WAIT2);
+  assert_queues(e, TC_QUEUE_ANY, TC_QUEUE_ANY);
+  e = expect_at(&full, 17, 24, "expect server CLOSE_WAIT recvq=22 sendq=0", TC_SERVER,
+                TC_EXPECT_STATE);
+  cr_assert_eq(e->state, TC_STATE_CLOSE_WAIT);
+  assert_queues(e, 22, 0);
+  e = expect_at(&full, 18, 25, "expect server ESTABLISHED sendq=7", TC_SERVER, TC_EXPECT_STATE);
+  cr_assert_eq(e->state, TC_STATE_ESTABLISHED);
+  assert_queues(e, TC_QUEUE_ANY, 7);
+}
+
+Test(full_case, expect_gone_is_a_state_without_queues) {
+  const struct tc_expect_step *e =
+      expect_at(&full, 19, 26, "expect client gone", TC_CLIENT, TC_EXPECT_STATE);
+  cr_assert_eq(e->state, TC_STATE_GONE);
+  assert_queues(e, TC_QUEUE_ANY, TC_QUEUE_ANY);
+}
+
+Test(full_case, expect_error_names_an_errno_or_none) {
+  const struct tc_expect_step *e = expect_at(&full, 20, 27, "expect server error ECONNRESET",
+                                             TC_SERVER, TC_EXPECT_ERROR);
+  cr_assert_eq(e->err, ECONNRESET);
+  e = expect_at(&full, 21, 28, "expect client error none", TC_CLIENT, TC_EXPECT_ERROR);
+  cr_assert_eq(e->err, 0);
+}
+
+Test(full_case, expect_eof_has_its_own_kind) {
+  expect_at(&full, 22, 29, "expect server eof", TC_SERVER, TC_EXPECT_EOF);
+}
+
+Test(full_case, bare_close_leaves_linger_alone) {
+  const struct tc_action_step *a =
+      action_at(&full, 23, 30, "client close", TC_CLIENT, TC_ACT_CLOSE, 0);
+  cr_assert_eq(a->linger, TC_LINGER_NONE);
+}
+
+/* ---- a valid case for close options, exit and kill ---- */
+
+static const char close_text[] =
+    "case full-two\n"          /* 1 */
+    "server listen\n"          /* 2 */
+    "client connect\n"         /* 3 */
+    "server accept\n"          /* 4 */
+    "client close linger=7 &\n" /* 5 */
+    "server close linger=0\n"  /* 6 */
+    "client exit\n"            /* 7 */
+    "server kill\n"            /* 8 */
+    "expect server gone\n";    /* 9 */
+
+Test(close_case, listen_without_options_uses_backlog_128) {
+  tc_case c;
+  parse_ok("t.case", close_text, &c);
+  cr_assert_eq(c.nsteps, 8);
+  const struct tc_action_step *a =
+      action_at(&c, 0, 2, "server listen", TC_SERVER, TC_ACT_LISTEN, 0);
+  cr_assert_eq(a->backlog, 128);
+  cr_assert_eq(a->reuseaddr, 0);
+  tc_case_free(&c);
+}
+
+Test(close_case, linger_gives_seconds_and_zero_means_reset) {
+  tc_case c;
+  parse_ok("t.case", close_text, &c);
+  const struct tc_action_step *a =
+      action_at(&c, 3, 5, "client close linger=7 &", TC_CLIENT, TC_ACT_CLOSE, 1);
+  cr_assert_eq(a->linger, 7);
+  a = action_at(&c, 4, 6, "server close linger=0", TC_SERVER, TC_ACT_CLOSE, 0);
+  cr_assert_eq(a->linger, 0);
+  tc_case_free(&c);
+}
+
+Test(close_case, exit_and_kill_may_follow_a_close) {
+  tc_case c;
+  parse_ok("t.case", close_text, &c);
+  action_at(&c, 5, 7, "client exit", TC_CLIENT, TC_ACT_EXIT, 0);
+  action_at(&c, 6, 8, "server kill", TC_SERVER, TC_ACT_KILL, 0);
+  tc_case_free(&c);
+}
+
+Test(valid, exit_and_kill_need_no_socket) {
+  tc_case c;
+  parse_ok("t.case", HEAD "client exit\nserver kill\nexpect client gone\n", &c);
+  cr_assert_eq(c.nsteps, 3);
+  action_at(&c, 0, 2, "client exit", TC_CLIENT, TC_ACT_EXIT, 0);
+  action_at(&c, 1, 3, "server kill", TC_SERVER, TC_ACT_KILL, 0);
+  tc_case_free(&c);
+}
+
+Test(valid, server_may_close_its_listener_before_any_accept) {
+  tc_case c;
+  parse_ok("t.case", HEAD "server listen\nserver close\nexpect server gone\n", &c);
+  action_at(&c, 1, 3, "server close", TC_SERVER, TC_ACT_CLOSE, 0);
+  tc_case_free(&c);
+}
+
+Test(valid, crlf_line_ends_are_not_part_of_the_text) {
+  tc_case c;
+  parse_ok("t.case", "case t\r\nexpect client gone\r\n", &c);
+  cr_assert_str_eq(c.name, "t");
+  expect_at(&c, 0, 2, "expect client gone", TC_CLIENT, TC_EXPECT_STATE);
+  tc_case_free(&c);
+}
+
+Test(valid, line_of_4095_bytes_is_accepted) {
+  char *text = text_with_line_of(4095);
+  tc_case c;
+  parse_ok("t.case", text, &c);
+  cr_assert_eq(c.nsteps, 1);
+  cr_assert_eq(c.steps[0].line, 3);
+  tc_case_free(&c);
+  free(text);
+}
+
+/* 32 words pass the lexer: the statement's own rule is what rejects them. */
+Test(valid, line_of_32_words_reaches_the_statement) {
+  char *text = text_with_words("tags", 31);
+  assert_rejects(text, "t.case:2: more than 16 tags");
+  free(text);
+}
+
+Test(valid, sixteen_tags_over_two_lines_are_kept_in_order) {
+  tc_case c;
+  parse_ok("t.case", HEAD "tags a b c d e f g h\ntags i j k l m n o p\nexpect client gone\n", &c);
+  cr_assert_eq(c.ntags, TC_MAX_TAGS);
+  cr_assert_str_eq(c.tags[0], "a");
+  cr_assert_str_eq(c.tags[15], "p");
+  tc_case_free(&c);
+}
+
+Test(valid, free_leaves_the_case_zeroed) {
+  tc_case c;
+  parse_ok("t.case", full_text, &c);
+  tc_case_free(&c);
+  assert_zeroed(&c);
+}
+
+/* ---- rejections: the file and its header ---- */
+
+Test(reject, empty_file_is_not_a_case) {
+  assert_rejects("", "t.case:1: no 'case NAME' statement: not a case file");
+}
+
+Test(reject, comments_only_are_not_a_case) {
+  assert_rejects("# nothing\n\n# here\n", "t.case:1: no 'case NAME' statement: not a case file");
+}
+
+Test(reject, statement_before_case) {
+  assert_rejects("server listen\ncase t\n",
+                 "t.case:1: the file must start with 'case NAME' (got 'server')");
+}
+
+Test(reject, case_given_twice) {
+  assert_rejects("# x\ncase t\ncase u\n", "t.case:3: 'case' given twice (first at line 2)");
+}
+
+Test(reject, case_without_name) {
+  assert_rejects("case # name forgotten\n", "t.case:1: 'case' needs a name");
+}
+
+Test(reject, case_name_with_capitals_or_underscore) {
+  assert_rejects("case Bad_Name\n",
+                 "t.case:1: case name 'Bad_Name' must be lower-case letters, digits and '-'");
+}
+
+Test(reject, words_after_case_name) {
+  assert_rejects("case t u\n", "t.case:1: unexpected 'u' after the case name");
+}
+
+Test(reject, about_without_text) {
+  assert_rejects(HEAD "about   # later\n", "t.case:2: 'about' needs text");
+}
+
+Test(reject, source_without_text) {
+  assert_rejects(HEAD "source\n", "t.case:2: 'source' needs text");
+}
+
+Test(reject, about_given_twice) {
+  assert_rejects(HEAD "about one\nabout two\n", "t.case:3: 'about' given twice");
+}
+
+Test(reject, source_given_twice) {
+  assert_rejects(HEAD "source one\nsource two\n", "t.case:3: 'source' given twice");
+}
+
+Test(reject, tags_without_tag) {
+  assert_rejects(HEAD "tags\n", "t.case:2: 'tags' needs at least one tag");
+}
+
+Test(reject, tag_with_capitals) {
+  assert_rejects(HEAD "tags ok Bad\n",
+                 "t.case:2: tag 'Bad' must be lower-case letters, digits and '-'");
+}
+
+Test(reject, seventeen_tags) {
+  assert_rejects(HEAD "tags a b c d e f g h i j k l m n o p\ntags q\n",
+                 "t.case:3: more than 16 tags");
+}
+
+Test(reject, unknown_statement) {
+  assert_rejects(HEAD "sned 5\n",
+                 "t.case:2: unknown statement 'sned' (expected case, about, source, tags, "
+                 "client, server, wait, settle or expect)");
+}
+
+Test(reject, statement_starting_with_quoted_text) {
+  assert_rejects(HEAD "\"server\" listen\n", "t.case:2: a statement cannot start with text");
+}
+
+Test(reject, case_without_expect_names_the_case_line) {
+  assert_rejects("# x\ncase t\nserver listen\nwait 1s\n",
+                 "t.case:2: case 't' has no 'expect': it would check nothing");
+}
+
+/* ---- rejections: the tokenizer ---- */
+
+Test(reject, unterminated_string) {
+  assert_rejects(CONNECTED "client send \"abc\n",
+                 "t.case:5: unterminated string (missing '\"')");
+}
+
+Test(reject, unknown_escape_in_string) {
+  assert_rejects(CONNECTED "client send \"a\\qb\"\n", "t.case:5: unknown escape '\\q' in string");
+}
+
+Test(reject, text_glued_after_closing_quote) {
+  assert_rejects(CONNECTED "client send \"ab\"c\n", "t.case:5: text after closing quote");
+}
+
+Test(reject, line_of_33_words) {
+  char *text = text_with_words("tags", 32);
+  assert_rejects(text, "t.case:2: more than 32 words");
+  free(text);
+}
+
+Test(reject, line_of_4096_bytes) {
+  char *text = text_with_line_of(4096);
+  assert_rejects(text, "t.case:2: line longer than 4095 bytes");
+  free(text);
+}
+
+/* ---- rejections: roles, actions and their arguments ---- */
+
+Test(reject, unknown_role) {
+  assert_rejects(HEAD "expect clinet gone\n",
+                 "t.case:2: unknown role 'clinet' (expected client or server)");
+}
+
+Test(reject, role_without_action) {
+  assert_rejects(HEAD "client\n", "t.case:2: 'client' needs an action");
+}
+
+Test(reject, unknown_action) {
+  assert_rejects(HEAD "client sned 5\n",
+                 "t.case:2: unknown action 'sned' for client (expected listen, connect, "
+                 "accept, send, recv, shutdown, close, exit or kill)");
+}
+
+Test(reject, unknown_listen_option) {
+  assert_rejects(HEAD "server listen fast\n",
+                 "t.case:2: unknown option 'fast' for listen (expected backlog=N or reuseaddr)");
+}
+
+Test(reject, backlog_out_of_range_or_not_a_number) {
+  assert_rejects(HEAD "server listen backlog=65536\n",
+                 "t.case:2: backlog must be a number from 0 to 65535, not '65536'");
+  assert_rejects(HEAD "server listen backlog=-1\n",
+                 "t.case:2: backlog must be a number from 0 to 65535, not '-1'");
+  assert_rejects(HEAD "server listen backlog=\n",
+                 "t.case:2: backlog must be a number from 0 to 65535, not ''");
+}
+
+Test(reject, words_after_connect) {
+  assert_rejects(HEAD "server listen\nclient connect now\n",
+                 "t.case:3: unexpected 'now' after connect");
+}
+
+Test(reject, send_without_count) {
+  assert_rejects(CONNECTED "client send\n", "t.case:5: send needs a byte count or \"text\"");
+}
+
+Test(reject, send_zero_or_too_many_bytes) {
+  assert_rejects(CONNECTED "client send 0\n",
+                 "t.case:5: send needs a byte count from 1 to 2^30 or \"text\", not '0'");
+  assert_rejects(CONNECTED "client send 1073741825\n",
+                 "t.case:5: send needs a byte count from 1 to 2^30 or \"text\", "
+                 "not '1073741825'");
+}
+
+Test(reject, send_empty_text) {
+  assert_rejects(CONNECTED "client send \"\"\n", "t.case:5: send \"\" sends nothing");
+}
+
+Test(reject, words_after_send_count) {
+  assert_rejects(CONNECTED "client send 5 6\n", "t.case:5: unexpected '6' after what to send");
+}
+
+Test(reject, recv_without_argument) {
+  assert_rejects(CONNECTED "server recv\n", "t.case:5: recv needs a byte count, 'all' or 'eof'");
+}
+
+Test(reject, recv_bad_argument) {
+  assert_rejects(CONNECTED "server recv some\n",
+                 "t.case:5: recv needs a byte count, 'all' or 'eof', not 'some'");
+  assert_rejects(CONNECTED "server recv 0\n",
+                 "t.case:5: recv needs a byte count, 'all' or 'eof', not '0'");
+}
+
+Test(reject, words_after_recv) {
+  assert_rejects(CONNECTED "server recv all now\n",
+                 "t.case:5: unexpected 'now' after what to receive");
+}
+
+Test(reject, shutdown_without_direction) {
+  assert_rejects(CONNECTED "client shutdown\n", "t.case:5: shutdown needs wr, rd or rdwr");
+}
+
+Test(reject, shutdown_bad_direction) {
+  assert_rejects(CONNECTED "client shutdown both\n",
+                 "t.case:5: shutdown needs wr, rd or rdwr (not 'both')");
+}
+
+Test(reject, words_after_shutdown_direction) {
+  assert_rejects(CONNECTED "client shutdown wr rd\n",
+                 "t.case:5: unexpected 'rd' after the shutdown direction");
+}
+
+Test(reject, unknown_close_option) {
+  assert_rejects(CONNECTED "client close now\n",
+                 "t.case:5: unknown option 'now' for close (expected linger=N)");
+}
+
+Test(reject, linger_out_of_range_or_not_a_number) {
+  assert_rejects(CONNECTED "client close linger=3601\n",
+                 "t.case:5: linger must be seconds from 0 to 3600, not '3601'");
+  assert_rejects(CONNECTED "client close linger=1s\n",
+                 "t.case:5: linger must be seconds from 0 to 3600, not '1s'");
+}
+
+Test(reject, words_after_linger) {
+  assert_rejects(CONNECTED "client close linger=1 now\n",
+                 "t.case:5: unexpected 'now' after linger=N");
+}
+
+Test(reject, background_exit) {
+  assert_rejects(HEAD "client exit &\n", "t.case:2: '&' does not apply to exit: it never blocks");
+}
+
+Test(reject, background_kill_glued) {
+  assert_rejects(HEAD "server kill&\n", "t.case:2: '&' does not apply to kill: it never blocks");
+}
+
+Test(reject, background_listen) {
+  assert_rejects(HEAD "server listen &\n",
+                 "t.case:2: '&' does not apply to listen: it never blocks");
+}
+
+/* ---- rejections: actions in an order no script could run ---- */
+
+Test(reject, accept_before_listen) {
+  assert_rejects(HEAD "server accept\n", "t.case:2: server accept before server listen");
+}
+
+Test(reject, connect_before_listen) {
+  assert_rejects(HEAD "client connect\n", "t.case:2: client connect before server listen");
+}
+
+Test(reject, client_listens) {
+  assert_rejects(HEAD "client listen\n",
+                 "t.case:2: only the server can listen (the client connects)");
+}
+
+Test(reject, client_accepts) {
+  assert_rejects(HEAD "server listen\nclient accept\n",
+                 "t.case:3: only the server can accept (the client connects)");
+}
+
+Test(reject, server_connects) {
+  assert_rejects(HEAD "server listen\nserver connect\n",
+                 "t.case:3: only the client can connect (the server listens and accepts)");
+}
+
+Test(reject, client_send_before_connect) {
+  assert_rejects(HEAD "server listen\nclient send 5\n",
+                 "t.case:3: client send before it has a connection (client connect)");
+}
+
+Test(reject, server_recv_before_accept) {
+  assert_rejects(HEAD "server listen\nclient connect\nserver recv 5\n",
+                 "t.case:4: server recv before it has a connection (server accept)");
+}
+
+Test(reject, send_after_close) {
+  assert_rejects(CONNECTED "client close\nclient send 5\n",
+                 "t.case:6: client send after client close at line 5");
+}
+
+Test(reject, close_twice) {
+  assert_rejects(CONNECTED "server close\nserver close\n",
+                 "t.case:6: server close after server close at line 5");
+}
+
+Test(reject, action_after_exit) {
+  assert_rejects(CONNECTED "client exit\nclient send 5\n",
+                 "t.case:6: client send after the client process ended at line 5");
+}
+
+Test(reject, kill_after_kill) {
+  assert_rejects(CONNECTED "server kill\nserver kill\n",
+                 "t.case:6: server kill after the server process ended at line 5");
+}
+
+Test(reject, listen_twice) {
+  assert_rejects(HEAD "server listen\nserver listen\n",
+                 "t.case:3: server listens twice (first at line 2)");
+}
+
+Test(reject, accept_twice) {
+  assert_rejects(CONNECTED "server accept\n",
+                 "t.case:5: server has its connection already (line 4)");
+}
+
+Test(reject, connect_after_close) {
+  assert_rejects(CONNECTED "client close\nclient connect\n",
+                 "t.case:6: client connect after client close at line 5");
+}
+
+Test(reject, accept_after_the_listener_closed) {
+  assert_rejects(HEAD "server listen\nserver close\nserver accept\n",
+                 "t.case:4: server accept after server close at line 3");
+}
+
+Test(reject, close_before_a_socket) {
+  assert_rejects(HEAD "client close\n", "t.case:2: client close before it has a socket");
+}
+
+/* ---- rejections: wait and settle ---- */
+
+Test(reject, wait_without_duration) {
+  assert_rejects(HEAD "wait\n", "t.case:2: 'wait' needs a duration (e.g. 1s)");
+}
+
+Test(reject, duration_without_unit) {
+  assert_rejects(HEAD "wait 5\n", "t.case:2: duration '5' has no unit (write 5ms or 5s)");
+  assert_rejects(HEAD "settle 1.5\n",
+                 "t.case:2: duration '1.5' has no unit (write 1.5ms or 1.5s)");
+}
+
+Test(reject, bad_duration) {
+  assert_rejects(HEAD "wait 5h\n", "t.case:2: bad duration '5h' (expected e.g. 200ms or 1s)");
+  assert_rejects(HEAD "settle soon\n",
+                 "t.case:2: bad duration 'soon' (expected e.g. 200ms or 1s)");
+}
+
+Test(reject, words_after_duration) {
+  assert_rejects(HEAD "wait 1s 2s\n", "t.case:2: unexpected '2s' after the duration");
+  assert_rejects(HEAD "settle 1s now\n", "t.case:2: unexpected 'now' after the duration");
+}
+
+/* ---- rejections: expect ---- */
+
+Test(reject, expect_without_what) {
+  assert_rejects(HEAD "expect client\n",
+                 "t.case:2: 'expect' needs a role and a state, 'error ERRNO' or 'eof'");
+}
+
+Test(reject, unknown_state) {
+  assert_rejects(HEAD "expect client DONE\n",
+                 "t.case:2: unknown state 'DONE' (expected ESTABLISHED, FIN_WAIT1, "
+                 "FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, LISTEN, gone, "
+                 "or error/eof)");
+}
+
+Test(reject, lower_case_state_gets_a_hint) {
+  assert_rejects(HEAD "expect client time_wait\n",
+                 "t.case:2: unknown state 'time_wait' (states are written in capitals: "
+                 "TIME_WAIT)");
+}
+
+/* CLOSE is a kernel state no checkpoint can observe: the socket is gone. */
+Test(reject, close_is_not_a_checkable_state) {
+  assert_rejects(HEAD "expect client CLOSE\n",
+                 "t.case:2: state 'CLOSE' is never seen: a closed socket is 'gone'");
+  assert_rejects(HEAD "expect client close\n",
+                 "t.case:2: state 'close' is never seen: a closed socket is 'gone'");
+}
+
+Test(reject, queue_given_twice) {
+  assert_rejects(HEAD "expect client ESTABLISHED recvq=1 recvq=2\n", "t.case:2: recvq given twice");
+}
+
+Test(reject, gone_with_queues) {
+  assert_rejects(HEAD "expect client gone recvq=0\n",
+                 "t.case:2: a socket that is gone has no queues to check");
+}
+
+Test(reject, unknown_queue_option) {
+  assert_rejects(HEAD "expect client ESTABLISHED rq=5\n",
+                 "t.case:2: unknown option 'rq=5' for a state checkpoint "
+                 "(expected recvq=N or sendq=N)");
+  assert_rejects(HEAD "expect client ESTABLISHED recvq\n",
+                 "t.case:2: unknown option 'recvq' for a state checkpoint "
+                 "(expected recvq=N or sendq=N)");
+}
+
+Test(reject, queue_value_not_a_count) {
+  assert_rejects(HEAD "expect client ESTABLISHED sendq=-1\n",
+                 "t.case:2: sendq must be a byte count, not '-1'");
+  assert_rejects(HEAD "expect client ESTABLISHED recvq=\n",
+                 "t.case:2: recvq must be a byte count, not ''");
+}
+
+Test(reject, error_without_name) {
+  assert_rejects(HEAD "expect client error\n",
+                 "t.case:2: 'error' needs an errno name (e.g. ECONNRESET) or none");
+}
+
+Test(reject, unknown_errno) {
+  assert_rejects(HEAD "expect client error ECONNRESTE\n",
+                 "t.case:2: unknown errno 'ECONNRESTE' (e.g. ECONNRESET, EPIPE, or none)");
+}
+
+Test(reject, words_after_errno) {
+  assert_rejects(HEAD "expect client error EPIPE now\n",
+                 "t.case:2: unexpected 'now' after the errno name");
+}
+
+Test(reject, words_after_eof) {
+  assert_rejects(HEAD "expect client eof now\n", "t.case:2: unexpected 'now' after eof");
+}
+
+/* ---- tc_duration_parse ---- */
+
+static void assert_duration(const char *s, unsigned expect) {
+  unsigned ms = 777;
+  cr_assert_eq(tc_duration_parse(s, &ms), 0, "'%s' was rejected", s);
+  cr_assert_eq(ms, expect, "'%s': expected %u ms but got %u", s, expect, ms);
+}
+
+static void assert_bad_duration(const char *s) {
+  unsigned ms = 777;
+  cr_assert_eq(tc_duration_parse(s, &ms), -EINVAL, "'%s' was accepted", s);
+  cr_assert_eq(ms, 777, "'%s': a rejected duration must not change *ms", s);
+}
+
+Test(duration, milliseconds_and_seconds) {
+  assert_duration("200ms", 200);
+  assert_duration("0ms", 0);
+  assert_duration("1s", 1000);
+  assert_duration("1.5s", 1500);
+  assert_duration("0.25s", 250);
+}
+
+Test(duration, only_plain_decimals_with_ms_or_s) {
+  assert_bad_duration("2m");
+  assert_bad_duration("0x10ms");
+  assert_bad_duration("1e3ms");
+  assert_bad_duration(".5s");
+  assert_bad_duration("1.s");
+}
+
+Test(duration, up_to_one_day) {
+  unsigned ms = 777;
+  assert_duration("86400s", 86400000);
+  cr_assert_eq(tc_duration_parse("86401s", &ms), -ERANGE);
+  cr_assert_eq(ms, 777);
+  assert_rejects(HEAD "wait 86401s\n", "t.case:2: duration '86401s' is longer than 24 h");
+}
+
+Test(reject, no_unit_hint_only_for_numbers) {
+  assert_rejects(HEAD "wait 1.5\n", "t.case:2: duration '1.5' has no unit (write 1.5ms or 1.5s)");
+  assert_rejects(HEAD "wait .5\n", "t.case:2: bad duration '.5' (expected e.g. 200ms or 1s)");
+}
+
+/* about and source are free text: quotes, backslashes and any number of
+ * words are kept as written; '#' still starts a comment. */
+Test(header, about_and_source_are_free_text) {
+  tc_case c;
+  char *text = text_with_words("about", 40);
+  parse_ok("t.case", text, &c);
+  cr_assert_eq(strlen(c.about), 40 * 3 - 1);
+  tc_case_free(&c);
+  free(text);
+  parse_ok("t.case", HEAD "about a \"quote, a \\q and more  # cut\nsource RFC 9293 #3.6\n"
+           "server listen\nexpect server LISTEN\n", &c);
+  cr_assert_str_eq(c.about, "a \"quote, a \\q and more");
+  cr_assert_str_eq(c.source, "RFC 9293");
+  tc_case_free(&c);
+}
+
+Test(action, glued_background_after_quoted_text) {
+  tc_case c;
+  parse_ok("t.case", CONNECTED "client send \"x y\"&\nexpect client ESTABLISHED\n", &c);
+  cr_assert_str_eq(c.steps[3].u.act.text, "x y");
+  cr_assert(c.steps[3].u.act.background);
+  tc_case_free(&c);
+}
+
+Test(duration, rejects_missing_or_unknown_unit_and_signs) {
+  const char *bad[] = {"", "5", "1.5", "ms", "s", "5h", "5 s", "5MS", "-1s", "+1s", ".5s"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_bad_duration(bad[i]);
+}
+
+/* ---- tc_case_parse_file ---- */
+
+/* Writes len bytes to a fresh file under /tmp; the caller unlinks it. */
+static void write_temp(char *path, const char *data, size_t len) {
+  strcpy(path, "/tmp/tcpclose-test-XXXXXX");
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
+  ssize_t n = write(fd, data, len);
+  close(fd);
+  cr_assert_eq(n, (ssize_t)len);
+}
+
+Test(parse_file, missing_file_cannot_be_read) {
+  tc_case c;
+  tc_err err = {{0}};
+  int rc = tc_case_parse_file("/nonexistent-tcpclose/x.case", &c, &err);
+  cr_assert_eq(rc, -ENOENT);
+  cr_assert_str_eq(err.msg, "/nonexistent-tcpclose/x.case: cannot read: No such file or directory");
+}
+
+Test(parse_file, nul_byte_is_not_a_text_file) {
+  static const char data[] = "case t\nabout a\0b\nexpect client gone\n";
+  char path[64], want[128];
+  write_temp(path, data, sizeof data - 1);
+  tc_case c;
+  tc_err err = {{0}};
+  int rc = tc_case_parse_file(path, &c, &err);
+  unlink(path);
+  snprintf(want, sizeof want, "%s: not a text file (NUL byte)", path);
+  cr_assert_eq(rc, -EINVAL);
+  cr_assert_str_eq(err.msg, want);
+}
+
+Test(parse_file, directory_is_a_read_error) {
+  tc_case c;
+  tc_err err = {{0}};
+  int rc = tc_case_parse_file(TCPCLOSE_FIXTURES_DIR, &c, &err);
+  cr_assert_eq(rc, -EINVAL);
+  cr_assert_str_eq(err.msg, TCPCLOSE_FIXTURES_DIR ": read error");
+}
+
+/* Longer than read_all()'s first 4096-byte buffer. */
+Test(parse_file, file_larger_than_the_first_buffer_is_read_whole) {
+  char text[10000], path[64];
+  size_t n = 0;
+  for (int i = 0; i < 200; i++) n += (size_t)sprintf(text + n, "# comment line %03d .........................\n", i);
+  n += (size_t)sprintf(text + n, "case big\nexpect client gone\n");
+  write_temp(path, text, n);
+  tc_case c;
+  tc_err err = {{0}};
+  int rc = tc_case_parse_file(path, &c, &err);
+  unlink(path);
+  cr_assert_eq(rc, 0, "%s", err.msg);
+  cr_assert_eq(c.nsteps, 1);
+  cr_assert_eq(c.steps[0].line, 202);
+  cr_assert_str_eq(c.file, path);
+  tc_case_free(&c);
+}
+
+Test(parse_file, seed_case_client_close_server_silent) {
+  const char *file = TCPCLOSE_CASES_DIR "/client-close-server-silent.case";
+  tc_case c;
+  tc_err err = {{0}};
+  cr_assert_eq(tc_case_parse_file(file, &c, &err), 0, "%s", err.msg);
+  cr_assert_str_eq(c.name, "client-close-server-silent");
+  cr_assert_eq(c.nsteps, 8);
+  action_at(&c, 3, 17, "client send 21", TC_CLIENT, TC_ACT_SEND, 0);
+  cr_assert_eq(step_at(&c, 5, 19, TC_STEP_SETTLE, "settle")->ms, TC_SETTLE_MAX_MS);
+  const struct tc_expect_step *e = expect_at(&c, 7, 21, "expect server CLOSE_WAIT recvq=22",
+                                             TC_SERVER, TC_EXPECT_STATE);
+  cr_assert_eq(e->state, TC_STATE_CLOSE_WAIT);
+  assert_queues(e, 22, TC_QUEUE_ANY);
+  tc_case_free(&c);
+}
