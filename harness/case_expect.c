@@ -1,9 +1,13 @@
-/* case_expect.c - "expect ROLE ..." checkpoints of the case language:
+/* case_expect.c - "expect ..." checkpoints of the case language:
  *   expect ROLE STATE [recvq=N] [sendq=N]
  *   expect ROLE error ERRNO|none
- *   expect ROLE eof                                                       */
+ *   expect ROLE eof
+ *   expect ROLE path STATE... [gone]
+ *   expect ROLE reset-reason REASON|none
+ *   expect wire DIR FLAGS [DIR FLAGS ...]                                 */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "case_parse.h"
@@ -37,7 +41,7 @@ static int unknown_state(struct tc__parser *p, const char *s) {
     return tc__perr(p, "state '%s' is never seen: a closed socket is 'gone'", s);
   if (st > 0)
     return tc__perr(p, "unknown state '%s' (states are written in capitals: %s)", s, up);
-  return tc__perr(p, "unknown state '%s' (expected ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, LISTEN, gone, or error/eof)", s);
+  return tc__perr(p, "unknown state '%s' (expected ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, LISTEN, gone, or error/eof/path/reset-reason)", s);
 }
 
 static int parse_state(struct tc__parser *p, struct tc_expect_step *e) {
@@ -64,21 +68,71 @@ static int parse_error(struct tc__parser *p, struct tc_expect_step *e) {
   return tc__no_more(p, 4, "the errno name");
 }
 
+/* path: the states the role's connection went through, ESTABLISHED on. */
+static int parse_path(struct tc__parser *p, struct tc_expect_step *e) {
+  e->kind = TC_EXPECT_PATH;
+  if (p->lx.ntok < 4) return tc__perr(p, "'path' needs states (e.g. path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT)");
+  if (p->lx.ntok - 3 > TC_MAX_PATH) return tc__perr(p, "a path of more than %d states", TC_MAX_PATH);
+  for (size_t i = 3; i < p->lx.ntok; i++) {
+    const char *s = p->lx.tok[i].s;
+    int st = tc_state_from_name(s);
+    if (st < 0 || st == TC_STATE_CLOSE) return unknown_state(p, s);
+    if (st == TC_STATE_GONE && i + 1 < p->lx.ntok) return tc__perr(p, "'gone' can only end a path");
+    e->path[e->npath++] = st;
+  }
+  return 0;
+}
+
+static int parse_reset(struct tc__parser *p, struct tc_expect_step *e) {
+  e->kind = TC_EXPECT_RESET;
+  if (p->lx.ntok < 4) return tc__perr(p, "'reset-reason' needs the kernel's reason (e.g. TCP_ABORT_ON_CLOSE) or none");
+  const char *r = p->lx.tok[3].s;
+  if (strlen(r) >= sizeof e->reason) return tc__perr(p, "reset reason '%s' is too long", r);
+  snprintf(e->reason, sizeof e->reason, "%s", r);
+  return tc__no_more(p, 4, "the reset reason");
+}
+
+/* wire: DIR FLAGS pairs, e.g. "c>s F. s>c F. c>s ." */
+static int parse_wire(struct tc__parser *p, struct tc_expect_step *e) {
+  e->kind = TC_EXPECT_WIRE;
+  size_t n = p->lx.ntok - 2;
+  if (n == 0 || n % 2 != 0)
+    return tc__perr(p, "'expect wire' needs direction and flags pairs (e.g. c>s F. s>c F. c>s .)");
+  if (n / 2 > TC_MAX_WIRE) return tc__perr(p, "more than %d segments", TC_MAX_WIRE);
+  for (size_t i = 2; i < p->lx.ntok; i += 2) {
+    const char *dir = p->lx.tok[i].s, *fl = p->lx.tok[i + 1].s;
+    struct tc_wire_token *t = &e->wire[e->nwire++];
+    if (strcmp(dir, "c>s") == 0) t->from = TC_CLIENT;
+    else if (strcmp(dir, "s>c") == 0) t->from = TC_SERVER;
+    else return tc__perr(p, "unknown direction '%s' (expected c>s or s>c)", dir);
+    if (strlen(fl) >= sizeof t->flags || strspn(fl, "FSRPUEW.") != strlen(fl))
+      return tc__perr(p, "bad flags '%s' (tcpdump notation: F. S. R R. P. . FP.)", fl);
+    snprintf(t->flags, sizeof t->flags, "%s", fl);
+  }
+  e->role = TC_CLIENT;
+  return 0;
+}
+
+static int parse_check(struct tc__parser *p, struct tc_expect_step *e) {
+  if (strcmp(p->lx.tok[1].s, "wire") == 0) return parse_wire(p, e);
+  int rc = tc__parse_role(p, p->lx.tok[1].s, &e->role);
+  if (rc < 0) return rc;
+  const char *what = p->lx.tok[2].s;
+  if (strcmp(what, "path") == 0) return parse_path(p, e);
+  if (strcmp(what, "reset-reason") == 0) return parse_reset(p, e);
+  if (strcmp(what, "error") == 0) return parse_error(p, e);
+  if (strcmp(what, "eof") == 0) {
+    e->kind = TC_EXPECT_EOF;
+    return tc__no_more(p, 3, "eof");
+  }
+  return parse_state(p, e);
+}
+
 int tc__parse_expect(struct tc__parser *p) {
   struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY};
   if (p->lx.ntok < 3)
-    return tc__perr(p, "'expect' needs a role and a state, 'error ERRNO' or 'eof'");
-  int rc = tc__parse_role(p, p->lx.tok[1].s, &e.role);
-  if (rc < 0) return rc;
-  const char *what = p->lx.tok[2].s;
-  if (strcmp(what, "error") == 0) {
-    rc = parse_error(p, &e);
-  } else if (strcmp(what, "eof") == 0) {
-    e.kind = TC_EXPECT_EOF;
-    rc = tc__no_more(p, 3, "eof");
-  } else {
-    rc = parse_state(p, &e);
-  }
+    return tc__perr(p, "'expect' needs a role and what to check (a state, path, error, eof, reset-reason) or 'wire' and segments");
+  int rc = parse_check(p, &e);
   if (rc < 0) return rc;
   struct tc_step *st = tc__new_step(p, TC_STEP_EXPECT);
   if (st == NULL) return -ENOMEM;

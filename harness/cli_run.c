@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "tcpclose/play.h"
 #include "tcpclose/result.h"
+#include "tcpclose/trace.h"
 
 struct run {
   uv_loop_t *loop;
@@ -30,12 +31,13 @@ struct run {
 };
 
 static const char usage[] =
-    "usage: tcpclose run [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
+    "usage: tcpclose run [-v] [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
     "  plays the case files (default: the cases/ directory)\n"
     "  --json FILE      write the results file (atomically)\n"
     "  --filter GLOB    only cases whose name matches GLOB\n"
     "  --observer NAME  snapshot observer (procfs)\n"
-    "  --timeout DUR    limit of a blocking action (default 5s)\n";
+    "  --timeout DUR    limit of a blocking action (default 5s)\n"
+    "  -v, --verbose    print each case's timeline as it happens\n";
 
 static void print_case(const tc_case_result *r) {
   static const char *const tag[] = {"pass ", "FAIL ", "skip ", "ERROR"};
@@ -47,6 +49,18 @@ static void print_case(const tc_case_result *r) {
   }
   if (r->verdict != TC_FAIL && r->verdict != TC_PASS && r->reason)
     printf("      %s: %s\n", r->file, r->reason);
+  size_t skipped = tc_case_result_skipped(r);
+  for (size_t i = 0; skipped && i < r->nchecks; i++)
+    if (r->checks[i].skipped) {
+      printf("      %zu checkpoint%s skipped: %s\n", skipped, skipped == 1 ? "" : "s",
+             r->checks[i].observed + strlen("skipped: "));
+      break;
+    }
+}
+
+static void print_line(const char *line, void *arg) {
+  (void)arg;
+  printf("%s\n", line);
 }
 
 static void start_next(struct run *run);
@@ -69,6 +83,8 @@ static void start_next(struct run *run) {
     return;
   }
   size_t i = run->next++;
+  const tc_case *c = &run->set.cases[run->order[i]];
+  if (run->opts.on_line != NULL) printf("case %s (%s)\n", c->name, c->file);
   int rc = tc_play_start(run->loop, &run->set.cases[run->order[i]], &run->opts,
                          &run->results[i], play_done, run, &run->current);
   if (rc < 0) {
@@ -87,6 +103,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 struct run_args {
   const char *json, *filter, *observer;
   unsigned timeout_ms;
+  int verbose;
 };
 
 /* Returns -1 to go on, else an exit status. */
@@ -95,12 +112,13 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
                                            {"filter", required_argument, NULL, 'f'},
                                            {"observer", required_argument, NULL, 'o'},
                                            {"timeout", required_argument, NULL, 't'},
+                                           {"verbose", no_argument, NULL, 'v'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
     switch (c) {
     case 'j': a->json = optarg; break;
     case 'f': a->filter = optarg; break;
@@ -111,6 +129,7 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
         return TC__EXIT_USAGE;
       }
       break;
+    case 'v': a->verbose = 1; break;
     case 'h': fputs(usage, stdout); return TC__EXIT_OK;
     case ':':
       fprintf(stderr, "tcpclose run: option '%s' needs a value\n", argv[optind - 1]);
@@ -152,6 +171,7 @@ static int play_all(struct run *run) {
   }
   run->opts.self_exe = exe;
   run->loop = uv_default_loop();
+  tc_trace_reap_stale(); /* instances a SIGKILLed run could not remove */
   for (int i = 0; i < 3; i++) {
     uv_signal_init(run->loop, &run->sig[i]);
     run->sig[i].data = run;
@@ -199,6 +219,7 @@ int tc__cmd_run(int argc, char **argv) {
   }
   run.opts.observer = a.observer;
   run.opts.step_timeout_ms = a.timeout_ms;
+  if (a.verbose) run.opts.on_line = print_line;
   uint64_t t0 = uv_hrtime();
   if (rc == 0 && (rc = play_all(&run)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
   for (size_t i = 0; i < run.n; i++) tc_case_result_free(&run.results[i]);

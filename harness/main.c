@@ -10,7 +10,7 @@
 
 static const char usage[] =
     "usage: tcpclose COMMAND [ARGS]\n"
-    "  run [--json FILE] [--filter GLOB] [FILE|DIR ...]  play cases (default: cases/)\n"
+    "  run [-v] [--json FILE] [--filter GLOB] [...] [FILE|DIR ...]  play cases (default: cases/)\n"
     "  check FILE|DIR ...                                validate case files\n"
     "  list [FILE|DIR ...]                               list cases with what they show\n"
     "  --version, --help\n"

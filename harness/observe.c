@@ -11,11 +11,8 @@ struct tc_observer {
   void *state;
 };
 
-/* In order of preference: the first that opens is the default. */
-static const struct tc__observer_backend *const backends[] = {
-    &tc__observer_procfs,
-};
-#define NBACKENDS (sizeof backends / sizeof backends[0])
+#define backends tc__observer_backends
+#define NBACKENDS tc__observer_nbackends
 
 static int open_backend(const struct tc__observer_backend *be,
                         tc_observer **out, tc_err *err) {
@@ -39,7 +36,7 @@ int tc_observer_open(const char *name, tc_observer **out, tc_err *err) {
     if (rc == 0 || name != NULL) return rc;
   }
   if (name != NULL)
-    return tc_errf(err, -ENOENT, "unknown observer '%s' (this build has: procfs)", name);
+    return tc_errf(err, -ENOENT, "unknown observer '%s' (this build has: %s)", name, tc__observer_names);
   return rc;
 }
 

@@ -21,5 +21,13 @@ struct tc__observer_backend {
 int tc__query_matches(const struct tc_query *q, const struct tc_sock *s);
 
 extern const struct tc__observer_backend tc__observer_procfs;
+extern const struct tc__observer_backend tc__observer_diag;
+extern const struct tc__observer_backend tc__observer_netstat;
+
+/* The backends of this build in order of preference (the first that opens
+ * is the default), from observe_registry_<system>.c. */
+extern const struct tc__observer_backend *const tc__observer_backends[];
+extern const size_t tc__observer_nbackends;
+extern const char tc__observer_names[]; /* "diag, procfs" for messages */
 
 #endif

@@ -34,6 +34,7 @@ static void check_state(struct tc_play *play, const struct tc_step *st) {
     tc__play_fail(play, "line %d: %s", st->line, err.msg);
     return;
   }
+  if (!q.listener && play->link[e->role].has_conn) tc__timeline_observed(play, e->role, &s);
   int pass = s.state == e->state && (e->recvq == TC_QUEUE_ANY || (long)s.recvq == e->recvq) &&
              (e->sendq == TC_QUEUE_ANY || (long)s.sendq == e->sendq);
   char seen[128];
@@ -50,6 +51,11 @@ void tc__check_expect(struct tc_play *play, const struct tc_step *st) {
   case TC_EXPECT_STATE:
     check_state(play, st);
     return;
+  case TC_EXPECT_PATH:
+  case TC_EXPECT_RESET:
+  case TC_EXPECT_WIRE:
+    tc__check_timeline(play, st);
+    return;
   case TC_EXPECT_ERROR: {
     const char *name = l->last_err ? tc_errno_name(l->last_err) : "none";
     if (name) snprintf(seen, sizeof seen, "%s", name);
@@ -65,11 +71,13 @@ void tc__check_expect(struct tc_play *play, const struct tc_step *st) {
 
 /* ---- settle ---- */
 
-static size_t case_queries(const struct tc_play *play, struct tc_query *q) {
+/* Every socket of the case; role[i] names the connection's role, -1 for a
+ * listener. */
+static size_t case_queries(const struct tc_play *play, struct tc_query *q, int *role) {
   size_t n = 0;
   for (int r = 0; r < TC_ROLE_COUNT; r++) {
-    n += (size_t)query_for(&play->link[r], TC_STATE_LISTEN, &q[n]);
-    n += (size_t)query_for(&play->link[r], TC_STATE_ESTABLISHED, &q[n]);
+    if (query_for(&play->link[r], TC_STATE_LISTEN, &q[n])) role[n++] = -1;
+    if (query_for(&play->link[r], TC_STATE_ESTABLISHED, &q[n])) role[n++] = r;
   }
   return n;
 }
@@ -86,12 +94,15 @@ static void settle_poll(uv_timer_t *t) {
   const struct tc_step *st = &play->c->steps[play->step];
   struct tc_query q[TC__MAX_QUERIES];
   struct tc_sock s[TC__MAX_QUERIES];
+  int role[TC__MAX_QUERIES];
   tc_err err;
-  size_t n = case_queries(play, q);
+  size_t n = case_queries(play, q, role);
   if (tc_observer_snapshot(play->obs, q, n, s, &err) < 0) {
     tc__play_fail(play, "line %d: %s", st->line, err.msg);
     return;
   }
+  for (size_t i = 0; i < n; i++)
+    if (role[i] >= 0) tc__timeline_observed(play, role[i], &s[i]);
   uint64_t now = now_ms();
   if (n != play->nprev || !same_sockets(s, play->prev, n)) play->quiet_since = now;
   memcpy(play->prev, s, n * sizeof *s);

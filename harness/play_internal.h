@@ -10,6 +10,8 @@
 #include "proto.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/play.h"
+#include "tcpclose/trace.h"
+#include "tcpclose/wire.h"
 
 /* The runner's end of one peer, and what it learned of that role. */
 struct tc__link {
@@ -31,7 +33,18 @@ struct tc__link {
   int eof;                 /* its last recv saw end of stream */
 };
 
+/* What the timeline knows of one role's connection (play_timeline.c). */
+struct tc__role_timeline {
+  int established;     /* its ESTABLISHED transition was seen */
+  int state;           /* the last state put on the timeline */
+  int closing;         /* a trace X -> CLOSE waits to learn what took over */
+  int64_t close_us;    /* when (CLOCK_MONOTONIC) */
+  int mini;            /* a timewait mini-socket took over: polling tracks it */
+  char reset_reason[40]; /* of the last RST this role's socket sent */
+};
+
 #define TC__SETTLE_POLL_MS 10u
+#define TC__TIMELINE_POLL_MS 5u
 #define TC__MAX_QUERIES (2 * TC_ROLE_COUNT)
 
 struct tc_play {
@@ -51,6 +64,13 @@ struct tc_play {
   uint64_t settle_start, quiet_since;
   struct tc_sock prev[TC__MAX_QUERIES];
   size_t nprev;
+  int64_t t0_us;           /* case start, CLOCK_MONOTONIC */
+  tc_trace *trace;
+  tc_wire *wire;
+  size_t trace_seen, wire_seen;
+  struct tc__role_timeline tl[TC_ROLE_COUNT];
+  uv_timer_t tl_timer;     /* drains trace and wire while the case runs */
+  int tl_timer_open;
   int finished;            /* verdict known; tearing down */
   int closing;             /* handles are being closed */
   int open_handles;
@@ -71,8 +91,21 @@ int tc__link_send(struct tc__link *l, const char *line);
 void tc__link_kill(struct tc__link *l);
 void tc__link_close(struct tc__link *l);
 
+/* play_timeline.c */
+void tc__timeline_init(struct tc_play *play);
+void tc__timeline_open(struct tc_play *play, uint16_t port);
+void tc__timeline_poll(struct tc_play *play);
+void tc__timeline_observed(struct tc_play *play, int role, const struct tc_sock *s);
+void tc__timeline_line(struct tc_play *play, int64_t t_us, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tc__timeline_close(struct tc_play *play);
+int64_t tc__now_us(void);
+
 /* play_check.c */
 void tc__check_expect(struct tc_play *play, const struct tc_step *st);
+
+/* play_check_timeline.c: path, wire and reset-reason checkpoints */
+void tc__check_timeline(struct tc_play *play, const struct tc_step *st);
 void tc__settle_start(struct tc_play *play, const struct tc_step *st);
 
 #endif

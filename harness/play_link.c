@@ -47,7 +47,9 @@ static int learn_sockets(struct tc__link *l, enum tc_action act, const char *res
   struct tc__link *srv = &l->play->link[TC_SERVER];
   if (act == TC_ACT_LISTEN) {
     l->has_listener = parse_endpoint(&rest, &l->listener) == 0;
-    return l->has_listener ? 0 : -EINVAL;
+    if (!l->has_listener) return -EINVAL;
+    tc__timeline_open(l->play, l->listener.port);
+    return 0;
   }
   if (act != TC_ACT_CONNECT && act != TC_ACT_ACCEPT) return 0;
   if (parse_endpoint(&rest, &l->conn.local) < 0 || parse_endpoint(&rest, &l->conn.remote) < 0)

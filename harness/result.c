@@ -50,7 +50,40 @@ void tc_case_result_set(tc_case_result *r, enum tc_verdict v, const char *fmt, .
   r->reason = strdup(buf);
 }
 
+void tc_case_result_skip_last(tc_case_result *r) {
+  if (r->nchecks > 0) r->checks[r->nchecks - 1].skipped = 1;
+}
+
+size_t tc_case_result_skipped(const tc_case_result *r) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->nchecks; i++) n += (size_t)r->checks[i].skipped;
+  return n;
+}
+
+/* Appends one element to a growable array of elements of size `size`. */
+static int append(void *arrayp, size_t *n, const void *elem, size_t size) {
+  char **array = arrayp;
+  char *a = realloc(*array, (*n + 1) * size);
+  if (a == NULL) return -ENOMEM;
+  memcpy(a + *n * size, elem, size);
+  *array = a;
+  (*n)++;
+  return 0;
+}
+
+int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t) {
+  return append(&r->transitions, &r->ntransitions, t, sizeof *t);
+}
+
+int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s) {
+  return append(&r->segments, &r->nsegments, s, sizeof *s);
+}
+
 void tc_case_result_free(tc_case_result *r) {
+  free(r->transitions);
+  free(r->segments);
+  free(r->transitions_by.why_not);
+  free(r->wire_by.why_not);
   for (size_t i = 0; i < r->nchecks; i++) {
     free(r->checks[i].expect);
     free(r->checks[i].observed);

@@ -23,32 +23,67 @@ static json_t *sock_json(const struct tc_sock *s) {
 }
 
 static json_t *check_json(const struct tc_check *c) {
-  json_t *j = json_pack("{s:i, s:s, s:s, s:b}", "line", c->line, "expect", c->expect,
-                        "observed", c->observed, "pass", c->pass);
+  /* A skipped check neither passed nor failed: pass is null. */
+  json_t *j = json_pack("{s:i, s:s, s:s, s:o}", "line", c->line, "expect", c->expect,
+                        "observed", c->observed, "pass",
+                        c->skipped ? json_null() : json_boolean(c->pass));
+  if (j != NULL && c->skipped) json_object_set_new(j, "skipped", json_true());
   if (j != NULL && c->has_sock) json_object_set_new(j, "socket", sock_json(&c->sock));
   return j;
 }
 
-static json_t *case_json(const tc_case_result *r) {
-  json_t *checks = json_array();
-  for (size_t i = 0; checks != NULL && i < r->nchecks; i++)
-    if (json_array_append_new(checks, check_json(&r->checks[i])) < 0) {
-      json_decref(checks);
-      checks = NULL;
-    }
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o}", "name", r->name, "file", r->file,
-                   "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "observer", r->observer,
-                   "checks", checks);
+static const char *role_str(int role) { return role == 0 ? "client" : "server"; }
+
+static json_t *transition_json(const struct tc_transition *t) {
+  return json_pack("{s:s, s:s, s:s, s:I, s:s}", "role", role_str(t->role),
+                   "from", tc_state_name(t->from), "to", tc_state_name(t->to),
+                   "t_us", (json_int_t)t->t_us, "source", t->source);
 }
 
-static json_t *run_json(const struct tc_host *h, const tc_case_result *cases, size_t n) {
+static json_t *segment_json(const struct tc_wire_seg *s) {
+  return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us,
+                   "dir", s->from == 0 ? "c>s" : "s>c", "flags", s->flags,
+                   "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len);
+}
+
+/* Builds a JSON array from n elements of `size` bytes with `one`. */
+static json_t *array_of(const void *elems, size_t n, size_t size, json_t *(*one)(const void *)) {
   json_t *arr = json_array();
   for (size_t i = 0; arr != NULL && i < n; i++)
-    if (json_array_append_new(arr, case_json(&cases[i])) < 0) {
+    if (json_array_append_new(arr, one((const char *)elems + i * size)) < 0) {
       json_decref(arr);
       arr = NULL;
     }
+  return arr;
+}
+
+static json_t *check_one(const void *c) { return check_json(c); }
+static json_t *transition_one(const void *t) { return transition_json(t); }
+static json_t *segment_one(const void *s) { return segment_json(s); }
+
+static json_t *use_json(const struct tc_observer_use *u) {
+  if (u->name != NULL) return json_string(u->name);
+  return json_pack("{s:s?}", "unavailable", u->why_not);
+}
+
+static json_t *observers_json(const tc_case_result *r) {
+  return json_pack("{s:s?, s:o, s:o}", "snapshot", r->observer,
+                   "transitions", use_json(&r->transitions_by), "wire", use_json(&r->wire_by));
+}
+
+static json_t *case_json(const tc_case_result *r) {
+  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:o, s:o, s:o, s:o}", "name", r->name,
+                   "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
+                   "duration_ms", (json_int_t)r->duration_ms, "observers", observers_json(r),
+                   "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
+                   "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
+                   "segments", array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));
+}
+
+static json_t *case_one(const void *c) { return case_json(c); }
+
+static json_t *run_json(const struct tc_host *h, const tc_case_result *cases, size_t n) {
+  json_t *arr = array_of(cases, n, sizeof *cases, case_one);
   return json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
                    "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
                    "cases", arr);

@@ -695,14 +695,14 @@ Test(reject, words_after_duration) {
 
 Test(reject, expect_without_what) {
   assert_rejects(HEAD "expect client\n",
-                 "t.case:2: 'expect' needs a role and a state, 'error ERRNO' or 'eof'");
+                 "t.case:2: 'expect' needs a role and what to check (a state, path, error, eof, reset-reason) or 'wire' and segments");
 }
 
 Test(reject, unknown_state) {
   assert_rejects(HEAD "expect client DONE\n",
                  "t.case:2: unknown state 'DONE' (expected ESTABLISHED, FIN_WAIT1, "
                  "FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, LISTEN, gone, "
-                 "or error/eof)");
+                 "or error/eof/path/reset-reason)");
 }
 
 Test(reject, lower_case_state_gets_a_hint) {
@@ -908,4 +908,55 @@ Test(parse_file, seed_case_client_close_server_silent) {
   cr_assert_eq(e->state, TC_STATE_CLOSE_WAIT);
   assert_queues(e, 22, TC_QUEUE_ANY);
   tc_case_free(&c);
+}
+
+/* ---- the timeline checkpoints: path, wire, reset-reason ---- */
+
+Test(timeline, path_wire_and_reset_reason_parse) {
+  tc_case c;
+  parse_ok("t.case", HEAD "expect client path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT\n"
+           "expect server path ESTABLISHED CLOSE_WAIT LAST_ACK gone\n"
+           "expect wire c>s F. s>c F. c>s .\n"
+           "expect client reset-reason TCP_ABORT_ON_LINGER\n", &c);
+  cr_assert_eq(c.nsteps, 4);
+  const struct tc_expect_step *p0 = &c.steps[0].u.exp, *p1 = &c.steps[1].u.exp;
+  cr_assert_eq(p0->kind, TC_EXPECT_PATH);
+  cr_assert_eq(p0->role, TC_CLIENT);
+  cr_assert_eq(p0->npath, 4);
+  cr_assert_eq(p0->path[0], TC_STATE_ESTABLISHED);
+  cr_assert_eq(p0->path[3], TC_STATE_TIME_WAIT);
+  cr_assert_eq(p1->npath, 4);
+  cr_assert_eq(p1->path[3], TC_STATE_GONE);
+  const struct tc_expect_step *w = &c.steps[2].u.exp;
+  cr_assert_eq(w->kind, TC_EXPECT_WIRE);
+  cr_assert_eq(w->nwire, 3);
+  cr_assert_eq(w->wire[0].from, TC_CLIENT);
+  cr_assert_str_eq(w->wire[0].flags, "F.");
+  cr_assert_eq(w->wire[1].from, TC_SERVER);
+  cr_assert_str_eq(w->wire[2].flags, ".");
+  const struct tc_expect_step *r = &c.steps[3].u.exp;
+  cr_assert_eq(r->kind, TC_EXPECT_RESET);
+  cr_assert_str_eq(r->reason, "TCP_ABORT_ON_LINGER");
+  tc_case_free(&c);
+}
+
+Test(timeline, bad_paths_are_rejected) {
+  assert_rejects(HEAD "expect client path\n",
+                 "t.case:2: 'path' needs states (e.g. path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT)");
+  assert_rejects(HEAD "expect client path ESTABLISHED gone TIME_WAIT\n", "t.case:2: 'gone' can only end a path");
+  assert_rejects(HEAD "expect client path ESTABLISHED CLOSE\n",
+                 "t.case:2: state 'CLOSE' is never seen: a closed socket is 'gone'");
+}
+
+Test(timeline, bad_wire_is_rejected) {
+  assert_rejects(HEAD "expect wire c>s\n",
+                 "t.case:2: 'expect wire' needs direction and flags pairs (e.g. c>s F. s>c F. c>s .)");
+  assert_rejects(HEAD "expect wire c<s F.\n", "t.case:2: unknown direction 'c<s' (expected c>s or s>c)");
+  assert_rejects(HEAD "expect wire c>s FIN\n", "t.case:2: bad flags 'FIN' (tcpdump notation: F. S. R R. P. . FP.)");
+}
+
+Test(timeline, reset_reason_needs_a_reason) {
+  assert_rejects(HEAD "expect client reset-reason\n",
+                 "t.case:2: 'reset-reason' needs the kernel's reason (e.g. TCP_ABORT_ON_CLOSE) or none");
+  assert_rejects(HEAD "expect client reset-reason A B\n", "t.case:2: unexpected 'B' after the reset reason");
 }

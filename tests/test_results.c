@@ -29,6 +29,14 @@ static void make_results(void) {
   cases[0].duration_ms = 160;
   tc_case_result_add_check(&cases[0], 20, "expect server CLOSE_WAIT recvq=22", "CLOSE_WAIT recvq=22 sendq=0", 1, &s);
   tc_case_result_add_check(&cases[0], 21, "expect client eof", "eof", 1, NULL);
+  tc_case_result_add_check(&cases[0], 22, "expect wire c>s F.", "skipped: wire capture: no", 0, NULL);
+  tc_case_result_skip_last(&cases[0]);
+  cases[0].transitions_by.name = "tracefs";
+  cases[0].wire_by.why_not = strdup("wire capture: no");
+  struct tc_transition t = {.t_us = 1500, .role = 1, .from = TC_STATE_LAST_ACK, .to = TC_STATE_GONE, .source = "trace"};
+  tc_case_result_add_transition(&cases[0], &t);
+  struct tc_wire_seg w = {.t_us = 1400, .from = 0, .flags = "F.", .seq = 22, .ack = 1, .len = 0};
+  tc_case_result_add_segment(&cases[0], &w);
   tc_case_result_set(&cases[0], TC_PASS, NULL);
   cases[1].name = strdup("two");
   cases[1].file = strdup("cases/two.case");
@@ -88,7 +96,10 @@ Test(results, cases_keep_verdict_reason_checks_and_socket) {
   cr_assert_str_eq(str(c0, "verdict"), "pass");
   cr_assert(json_is_null(json_object_get(c0, "reason")));
   cr_assert_eq(num(c0, "duration_ms"), 160);
-  cr_assert_str_eq(str(c0, "observer"), "procfs");
+  json_t *obs = json_object_get(c0, "observers");
+  cr_assert_str_eq(str(obs, "snapshot"), "procfs");
+  cr_assert_str_eq(str(obs, "transitions"), "tracefs");
+  cr_assert_str_eq(str(json_object_get(obs, "wire"), "unavailable"), "wire capture: no");
   json_t *k0 = json_array_get(json_object_get(c0, "checks"), 0);
   cr_assert_eq(num(k0, "line"), 20);
   cr_assert_str_eq(str(k0, "expect"), "expect server CLOSE_WAIT recvq=22");
@@ -102,6 +113,9 @@ Test(results, cases_keep_verdict_reason_checks_and_socket) {
   cr_assert_str_eq(str(s, "timer"), "none");
   cr_assert_eq(num(s, "inode"), 7121);
   cr_assert_null(json_object_get(json_array_get(json_object_get(c0, "checks"), 1), "socket"));
+  json_t *k2 = json_array_get(json_object_get(c0, "checks"), 2);
+  cr_assert(json_is_null(json_object_get(k2, "pass")), "a skipped check has pass null");
+  cr_assert(json_is_true(json_object_get(k2, "skipped")));
   cr_assert_str_eq(str(c1, "verdict"), "fail");
   cr_assert_str_eq(str(c1, "reason"), "line 9: expect client TIME_WAIT: got gone");
   cr_assert(json_is_false(json_object_get(json_array_get(json_object_get(c1, "checks"), 0), "pass")));
@@ -134,6 +148,28 @@ Test(results, failed_write_reports_and_leaves_nothing) {
   snprintf(want, sizeof want, "%s: cannot create: No such file or directory", path);
   cr_assert_str_eq(err.msg, want);
   cr_assert_eq(entries(dir), 0);
+}
+
+Test(results, timeline_transitions_and_segments) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/r.json", dir);
+  json_t *root = write_and_load(path);
+  json_t *c0 = json_array_get(json_object_get(root, "cases"), 0);
+  json_t *t = json_array_get(json_object_get(c0, "transitions"), 0);
+  cr_assert_eq(json_array_size(json_object_get(c0, "transitions")), 1);
+  cr_assert_str_eq(str(t, "role"), "server");
+  cr_assert_str_eq(str(t, "from"), "LAST_ACK");
+  cr_assert_str_eq(str(t, "to"), "gone");
+  cr_assert_eq(num(t, "t_us"), 1500);
+  cr_assert_str_eq(str(t, "source"), "trace");
+  json_t *s = json_array_get(json_object_get(c0, "segments"), 0);
+  cr_assert_str_eq(str(s, "dir"), "c>s");
+  cr_assert_str_eq(str(s, "flags"), "F.");
+  cr_assert_eq(num(s, "seq"), 22);
+  cr_assert_eq(num(s, "ack"), 1);
+  cr_assert_eq(num(s, "t_us"), 1400);
+  cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(root, "cases"), 1), "segments")), 0);
+  json_decref(root);
 }
 
 Test(results, verdict_names) {

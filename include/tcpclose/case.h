@@ -55,7 +55,23 @@ struct tc_action_step {
   int linger;              /* close: TC_LINGER_NONE or seconds (0 = RST) */
 };
 
-enum tc_expect_kind { TC_EXPECT_STATE, TC_EXPECT_ERROR, TC_EXPECT_EOF };
+enum tc_expect_kind {
+  TC_EXPECT_STATE,  /* expect ROLE STATE [recvq=N] [sendq=N] */
+  TC_EXPECT_ERROR,  /* expect ROLE error ERRNO|none */
+  TC_EXPECT_EOF,    /* expect ROLE eof */
+  TC_EXPECT_PATH,   /* expect ROLE path STATE... [gone] */
+  TC_EXPECT_WIRE,   /* expect wire DIR FLAGS [DIR FLAGS ...] */
+  TC_EXPECT_RESET,  /* expect ROLE reset-reason REASON|none */
+};
+
+#define TC_MAX_PATH 16
+#define TC_MAX_WIRE 16
+
+/* One segment of an expected teardown: "c>s F." */
+struct tc_wire_token {
+  enum tc_role from;  /* TC_CLIENT: c>s */
+  char flags[12];     /* tcpdump notation */
+};
 
 #define TC_QUEUE_ANY (-1L) /* recvq/sendq not given: not checked */
 
@@ -66,6 +82,11 @@ struct tc_expect_step {
   long recvq;  /* TC_QUEUE_ANY or bytes */
   long sendq;
   int err;     /* TC_EXPECT_ERROR: errno, 0 for "none" */
+  int path[TC_MAX_PATH];  /* TC_EXPECT_PATH: enum tc_state values */
+  size_t npath;
+  struct tc_wire_token wire[TC_MAX_WIRE];  /* TC_EXPECT_WIRE */
+  size_t nwire;
+  char reason[40];        /* TC_EXPECT_RESET: kernel's name, "none" */
 };
 
 struct tc_step {

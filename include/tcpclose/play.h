@@ -18,10 +18,16 @@
 #include "tcpclose/case.h"
 #include "tcpclose/result.h"
 
+/* Receives the timeline as it happens, one formatted line at a time (steps,
+ * transitions, segments, resets, with the time since the case started). */
+typedef void (*tc_play_line_cb)(const char *line, void *arg);
+
 struct tc_play_opts {
   const char *self_exe;     /* the tcpclose binary, spawned as `__peer` */
   const char *observer;     /* snapshot observer name; NULL: best here */
   unsigned step_timeout_ms; /* blocking actions; 0: TC_STEP_TIMEOUT_MS */
+  tc_play_line_cb on_line;  /* NULL: no live timeline */
+  void *line_arg;
 };
 
 #define TC_STEP_TIMEOUT_MS 5000u

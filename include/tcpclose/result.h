@@ -20,10 +20,33 @@ enum tc_verdict { TC_PASS, TC_FAIL, TC_SKIP, TC_ERROR };
 struct tc_check {
   int line;
   char *expect;    /* the checkpoint as written */
-  char *observed;  /* what the kernel or peer showed, same vocabulary */
+  char *observed;  /* what the kernel or peer showed, same vocabulary;
+                      for a skipped check, why it was skipped */
   int pass;
+  int skipped;     /* the observer it needs cannot run here */
   int has_sock;    /* state checks keep the socket snapshot */
   struct tc_sock sock;
+};
+
+/* A state change of one role's connection, relative to the case start. */
+struct tc_transition {
+  long t_us;
+  int role;            /* enum tc_role */
+  int from, to;        /* enum tc_state; TC_STATE_GONE for the end */
+  const char *source;  /* "trace" (tracepoint), "diag"/"procfs" (seen by polling) */
+};
+
+struct tc_wire_seg {
+  long t_us;
+  int from;            /* enum tc_role of the sender */
+  char flags[12];
+  unsigned long seq, ack, len;
+};
+
+/* What could observe the case: the name of the source, or NULL with why. */
+struct tc_observer_use {
+  const char *name;
+  char *why_not;
 };
 
 typedef struct tc_case_result {
@@ -35,6 +58,11 @@ typedef struct tc_case_result {
   const char *observer;  /* static name of the snapshot observer */
   struct tc_check *checks;
   size_t nchecks;
+  struct tc_observer_use transitions_by, wire_by;
+  struct tc_transition *transitions;
+  size_t ntransitions;
+  struct tc_wire_seg *segments;
+  size_t nsegments;
 } tc_case_result;
 
 struct tc_host {
@@ -54,6 +82,15 @@ int tc_case_result_add_check(tc_case_result *r, int line, const char *expect,
 void tc_case_result_set(tc_case_result *r, enum tc_verdict v,
                         const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Marks the last check added as skipped. */
+void tc_case_result_skip_last(tc_case_result *r);
+
+int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t);
+int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);
+
+/* Number of skipped checks. */
+size_t tc_case_result_skipped(const tc_case_result *r);
 
 void tc_case_result_free(tc_case_result *r);
 

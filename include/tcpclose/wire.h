@@ -1,0 +1,70 @@
+/* wire.h - the case's segments on the wire, captured with libpcap.
+ *
+ * Contract: tc_wire_open() starts capturing, on the loopback interface of
+ * the calling process's network namespace, every TCP segment to or from one
+ * port (the server's listening port: it is in every segment of the case).
+ * It needs CAP_NET_RAW and fails with a one-line reason otherwise, so the
+ * caller can skip wire checks and say why. tc_wire_poll() never blocks: it
+ * moves what the kernel has captured so far into the capture's list.
+ * Segments keep capture order; times are CLOCK_MONOTONIC microseconds (the
+ * clock of uv_hrtime()), so they line up with trace events and steps.
+ * seq/ack are relative, as tcpdump prints them: each direction's sequence
+ * numbers count from that direction's SYN (its ISN); the SYN itself and a
+ * segment seen before any SYN keep their absolute numbers in seq_abs/ack_abs
+ * and relative 0. Runs in the runner's thread; not thread-safe.
+ */
+#ifndef TCPCLOSE_WIRE_H
+#define TCPCLOSE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpclose/error.h"
+#include "tcpclose/sock.h"
+
+/* TCP header flag bits, as in the header's 13th byte. */
+#define TC_TCP_FIN 0x01
+#define TC_TCP_SYN 0x02
+#define TC_TCP_RST 0x04
+#define TC_TCP_PSH 0x08
+#define TC_TCP_ACK 0x10
+#define TC_TCP_URG 0x20
+#define TC_TCP_ECE 0x40
+#define TC_TCP_CWR 0x80
+
+#define TC_FLAGS_MAX 12
+
+struct tc_segment {
+  int64_t t_us;            /* CLOCK_MONOTONIC, microseconds */
+  struct tc_addr src, dst; /* with ports */
+  uint8_t tcpflags;        /* TC_TCP_* bits */
+  char flags[TC_FLAGS_MAX]; /* tcpdump notation: "S", "S.", ".", "P.", "F.", "R", "R.", "FP." */
+  uint32_t seq, ack;       /* relative to each direction's ISN */
+  uint32_t seq_abs, ack_abs;
+  uint32_t len;            /* payload bytes */
+};
+
+typedef struct tc_wire tc_wire;
+
+int tc_wire_open(uint16_t port, tc_wire **out, tc_err *err);
+
+/* Reads every captured frame waiting; 0 or negative errno + err. */
+int tc_wire_poll(tc_wire *w, tc_err *err);
+
+/* The segments so far, capture order. Valid until the next poll or close. */
+const struct tc_segment *tc_wire_segments(const tc_wire *w, size_t *n);
+
+void tc_wire_close(tc_wire *w);
+
+/* Decodes one captured frame of pcap link type `linktype` (DLT_EN10MB,
+ * DLT_NULL, DLT_LINUX_SLL, DLT_RAW) carrying IPv4 or IPv6 and TCP. Fills
+ * everything but t_us and the relative seq/ack (set to the absolute ones).
+ * 0, or -EINVAL when the frame is not such a segment. Pure: for tests. */
+int tc_wire_decode(int linktype, const uint8_t *frame, size_t caplen, struct tc_segment *seg);
+
+/* tcpdump's notation of a flags byte into out: the letters in the order of
+ * tcpdump's print-tcp.c tcp_flag_values (F S R P U E W), then "." for ACK,
+ * so FIN|PSH|ACK is "FP." and SYN|ACK "S."; "none" when no flag is set. */
+void tc_wire_flags(uint8_t tcpflags, char out[TC_FLAGS_MAX]);
+
+#endif
