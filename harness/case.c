@@ -88,3 +88,11 @@ int tc_case_has_tag(const tc_case *c, const char *tag) {
     if (strcmp(c->tags[i], tag) == 0) return 1;
   return 0;
 }
+
+int tc_scope_includes(const char *scope, const char *os) {
+  if (scope == NULL || *scope == '\0') return 1;
+  size_t n = strlen(os);
+  for (const char *s = scope; (s = strstr(s, os)) != NULL; s += n)
+    if ((s == scope || s[-1] == ',') && (s[n] == ',' || s[n] == '\0')) return 1;
+  return 0;
+}

@@ -30,12 +30,14 @@ static int parse_listen(struct tc__parser *p, struct tc_action_step *a) {
     long n;
     if (strcmp(t, "reuseaddr") == 0) {
       a->reuseaddr = 1;
+    } else if (strcmp(t, "port=same") == 0) {
+      a->same_port = 1;
     } else if ((v = option_value(t, "backlog")) != NULL) {
       if (tc__parse_count(v, 65535, &n) < 0)
         return tc__perr(p, "backlog must be a number from 0 to 65535, not '%s'", v);
       a->backlog = (int)n;
     } else {
-      return tc__perr(p, "unknown option '%s' for listen (expected backlog=N or reuseaddr)", t);
+      return tc__perr(p, "unknown option '%s' for listen (expected backlog=N, reuseaddr or port=same)", t);
     }
   }
   return 0;
@@ -83,9 +85,23 @@ static int parse_shutdown(struct tc__parser *p, struct tc_action_step *a) {
   return tc__no_more(p, 3, "the shutdown direction");
 }
 
+static int parse_connect(struct tc__parser *p, struct tc_action_step *a) {
+  for (size_t i = 2; i < p->lx.ntok; i++) {
+    const char *t = p->lx.tok[i].s;
+    if (strcmp(t, "reuseaddr") == 0) a->reuseaddr = 1;
+    else if (strcmp(t, "port=same") == 0) a->same_port = 1;
+    else return tc__perr(p, "unknown option '%s' for connect (expected port=same or reuseaddr)", t);
+  }
+  return 0;
+}
+
 static int parse_close(struct tc__parser *p, struct tc_action_step *a) {
   a->linger = TC_LINGER_NONE;
   if (p->lx.ntok < 3) return 0;
+  if (strcmp(p->lx.tok[2].s, "listener") == 0) {
+    a->listener = 1;
+    return tc__no_more(p, 3, "listener");
+  }
   const char *v = option_value(p->lx.tok[2].s, "linger");
   long n;
   if (v == NULL)
@@ -103,8 +119,44 @@ static int parse_args(struct tc__parser *p, struct tc_action_step *a) {
   case TC_ACT_RECV: return parse_recv(p, a);
   case TC_ACT_SHUTDOWN: return parse_shutdown(p, a);
   case TC_ACT_CLOSE: return parse_close(p, a);
+  case TC_ACT_CONNECT: return parse_connect(p, a);
   default: return tc__no_more(p, 2, tc_action_name(a->action));
   }
+}
+
+static int check_listen(struct tc__parser *p, const struct tc_action_step *a, struct tc__role_track *r) {
+  if (r->listener_open) return tc__perr(p, "server listens twice (first at line %d)", r->listen_line);
+  if (a->same_port && !r->listen_line) return tc__perr(p, "port=same needs an earlier server listen");
+  r->listen_line = p->line;
+  r->listener_open = 1;
+  return 0;
+}
+
+/* connect or accept: a new connection, once the previous one is closed. */
+static int check_new_conn(struct tc__parser *p, const struct tc_action_step *a, struct tc__role_track *r) {
+  const char *role = tc_role_name(a->role), *act = tc_action_name(a->action);
+  if (!p->role[TC_SERVER].listen_line) return tc__perr(p, "%s %s before server listen", role, act);
+  if (a->action == TC_ACT_ACCEPT && !r->listener_open)
+    return tc__perr(p, "server accept after server close at line %d", r->closed_line);
+  if (r->conn_open) return tc__perr(p, "%s has its connection already (line %d)", role, r->conn_line);
+  if (a->same_port && !r->conn_line) return tc__perr(p, "port=same needs an earlier client connect");
+  r->conn_line = p->line;
+  r->conn_open = 1;
+  r->nconns++;
+  return 0;
+}
+
+/* close: the connection if open, else the listener (or `close listener`). */
+static int check_close(struct tc__parser *p, const struct tc_action_step *a, struct tc__role_track *r) {
+  const char *role = tc_role_name(a->role);
+  if (a->listener && !r->listener_open)
+    return tc__perr(p, "%s close listener: %s", role, a->role == TC_SERVER ? "no listener is open" : "only the server listens");
+  if (a->listener || (!r->conn_open && r->listener_open)) r->listener_open = 0;
+  else if (r->conn_open) r->conn_open = 0;
+  else if (r->closed_line) return tc__perr(p, "%s close after %s close at line %d", role, role, r->closed_line);
+  else return tc__perr(p, "%s close before it has a socket", role);
+  r->closed_line = p->line;
+  return 0;
 }
 
 /* Rejects an action the script could never perform at this point. */
@@ -119,20 +171,10 @@ static int check_order(struct tc__parser *p, const struct tc_action_step *a) {
   if (a->action == TC_ACT_CONNECT && a->role != TC_CLIENT)
     return tc__perr(p, "only the client can connect (the server listens and accepts)");
   switch (a->action) {
-  case TC_ACT_LISTEN:
-    if (r->listen_line) return tc__perr(p, "server listens twice (first at line %d)", r->listen_line);
-    r->listen_line = p->line;
-    return 0;
+  case TC_ACT_LISTEN: return check_listen(p, a, r);
   case TC_ACT_CONNECT:
-  case TC_ACT_ACCEPT:
-    if (!p->role[TC_SERVER].listen_line)
-      return tc__perr(p, "%s %s before server listen", role, act);
-    if (r->closed_line)
-      return tc__perr(p, "%s %s after %s close at line %d", role, act, role, r->closed_line);
-    if (r->conn_line)
-      return tc__perr(p, "%s has its connection already (line %d)", role, r->conn_line);
-    r->conn_line = p->line;
-    return 0;
+  case TC_ACT_ACCEPT: return check_new_conn(p, a, r);
+  case TC_ACT_CLOSE: return check_close(p, a, r);
   case TC_ACT_EXIT:
   case TC_ACT_KILL:
     r->gone_line = p->line;
@@ -140,15 +182,9 @@ static int check_order(struct tc__parser *p, const struct tc_action_step *a) {
   default:
     break;
   }
-  if (r->closed_line)
+  if (!r->conn_open && r->conn_line)
     return tc__perr(p, "%s %s after %s close at line %d", role, act, role, r->closed_line);
-  if (a->action == TC_ACT_CLOSE) {
-    if (!r->conn_line && !r->listen_line)
-      return tc__perr(p, "%s close before it has a socket", role);
-    r->closed_line = p->line;
-    return 0;
-  }
-  if (!r->conn_line)
+  if (!r->conn_open)
     return tc__perr(p, "%s %s before it has a connection (%s)", role, act, a->role == TC_CLIENT ? "client connect" : "server accept");
   return 0;
 }

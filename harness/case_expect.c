@@ -13,17 +13,29 @@
 #include "case_parse.h"
 #include "tcpclose/tcpstate.h"
 
+/* conn=N: the role's Nth connection (1 = its first) rather than its latest. */
+static int parse_conn(struct tc__parser *p, const char *v, struct tc_expect_step *e) {
+  long n;
+  int have = p->role[e->role].nconns;
+  if (e->conn) return tc__perr(p, "conn given twice");
+  if (tc__parse_count(v, 1000, &n) < 0 || n < 1 || n > have)
+    return tc__perr(p, "conn=%s: the %s has %d connection%s so far", v, tc_role_name(e->role), have, have == 1 ? "" : "s");
+  e->conn = (int)n;
+  return 0;
+}
+
 static int parse_queue(struct tc__parser *p, const char *tok,
                        struct tc_expect_step *e) {
   const char *eq = strchr(tok, '=');
   long n;
   long *field = NULL;
+  if (strncmp(tok, "conn=", 5) == 0) return parse_conn(p, tok + 5, e);
   if (eq != NULL && strncmp(tok, "recvq", (size_t)(eq - tok)) == 0 && eq - tok == 5)
     field = &e->recvq;
   else if (eq != NULL && strncmp(tok, "sendq", (size_t)(eq - tok)) == 0 && eq - tok == 5)
     field = &e->sendq;
   if (field == NULL)
-    return tc__perr(p, "unknown option '%s' for a state checkpoint (expected recvq=N or sendq=N)", tok);
+    return tc__perr(p, "unknown option '%s' for a state checkpoint (expected recvq=N, sendq=N or conn=N)", tok);
   if (*field != TC_QUEUE_ANY) return tc__perr(p, "%.*s given twice", (int)(eq - tok), tok);
   if (tc__parse_count(eq + 1, 1L << 30, &n) < 0)
     return tc__perr(p, "%.*s must be a byte count, not '%s'", (int)(eq - tok), tok, eq + 1);
@@ -128,8 +140,48 @@ static int parse_check(struct tc__parser *p, struct tc_expect_step *e) {
   return parse_state(p, e);
 }
 
+/* expect[linux,freebsd]: the systems a checkpoint applies to, as uname -s
+ * names them in lower case. Known names only, so a typo is not silently
+ * a checkpoint that never runs. */
+static int parse_scope(struct tc__parser *p, const char *kw, struct tc_expect_step *e) {
+  static const char *const known[] = {"linux", "freebsd", "darwin", "openbsd", "netbsd", "dragonfly", "windows"};
+  size_t n = strlen(kw);
+  if (n < 9 || kw[6] != '[' || kw[n - 1] != ']' || n - 8 >= sizeof e->os)
+    return tc__perr(p, "bad scope '%s' (expected e.g. expect[linux] or expect[freebsd,darwin])", kw);
+  snprintf(e->os, sizeof e->os, "%.*s", (int)(n - 8), kw + 7);
+  char copy[sizeof e->os], *save = NULL;
+  snprintf(copy, sizeof copy, "%s", e->os);
+  for (char *os = strtok_r(copy, ",", &save); os; os = strtok_r(NULL, ",", &save)) {
+    size_t k = 0;
+    while (k < sizeof known / sizeof known[0] && strcmp(known[k], os) != 0) k++;
+    if (k == sizeof known / sizeof known[0])
+      return tc__perr(p, "unknown system '%s' in %s (expected linux, freebsd, darwin, openbsd, netbsd, dragonfly or windows)", os, kw);
+  }
+  return 0;
+}
+
+/* observe ROLE [conn=N]: the role's socket is recorded, not judged. */
+int tc__parse_observe(struct tc__parser *p) {
+  struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY, .observe_only = 1};
+  if (p->lx.ntok < 2) return tc__perr(p, "'observe' needs a role (client or server)");
+  int rc = tc__parse_role(p, p->lx.tok[1].s, &e.role);
+  for (size_t i = 2; rc == 0 && i < p->lx.ntok; i++)
+    rc = strncmp(p->lx.tok[i].s, "conn=", 5) == 0 ? parse_conn(p, p->lx.tok[i].s + 5, &e)
+                                                  : tc__perr(p, "unknown option '%s' for observe (expected conn=N)", p->lx.tok[i].s);
+  if (rc < 0) return rc;
+  struct tc_step *st = tc__new_step(p, TC_STEP_EXPECT);
+  if (st == NULL) return -ENOMEM;
+  st->u.exp = e;
+  return 0;
+}
+
 int tc__parse_expect(struct tc__parser *p) {
   struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY};
+  const char *kw = p->lx.tok[0].s;
+  if (strcmp(kw, "expect") != 0) {
+    int rc = parse_scope(p, kw, &e);
+    if (rc < 0) return rc;
+  }
   if (p->lx.ntok < 3)
     return tc__perr(p, "'expect' needs a role and what to check (a state, path, error, eof, reset-reason) or 'wire' and segments");
   int rc = parse_check(p, &e);

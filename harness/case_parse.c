@@ -2,6 +2,7 @@
  * tcpclose/case.h; grammar in README.md). Each statement kind has its own
  * function; every rejection names the file, the line and the reason. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,10 +159,13 @@ static int parse_statement(struct tc__parser *p) {
     return tc__parse_action(p);
   if (strcmp(kw, "wait") == 0) return parse_wait(p);
   if (strcmp(kw, "settle") == 0) return parse_settle(p);
-  if (strcmp(kw, "expect") == 0) return tc__parse_expect(p);
+  if (strcmp(kw, "expect") == 0 || strncmp(kw, "expect[", 7) == 0) return tc__parse_expect(p);
+  if (strcmp(kw, "observe") == 0) return tc__parse_observe(p);
+  if (strcmp(kw, "family") == 0 || strcmp(kw, "sysctl") == 0 || strcmp(kw, "drop") == 0)
+    return tc__parse_network(p);
   return tc__perr(p,
-              "unknown statement '%s' (expected case, about, source, tags, "
-              "client, server, wait, settle or expect)",
+              "unknown statement '%s' (expected case, about, source, tags, family, "
+              "client, server, wait, settle, sysctl, drop, expect or observe)",
               kw);
 }
 
@@ -203,6 +207,7 @@ int tc_case_parse_text(const char *file, const char *text, tc_case *out,
   p->file = file;
   p->c = out;
   p->err = err;
+  out->family = AF_INET;
   int rc = (out->file = strdup(file)) ? 0 : -ENOMEM;
   if (rc == 0) rc = parse_lines(p, text);
   if (rc == 0) rc = check_complete(p);

@@ -12,10 +12,12 @@
 #include "tcpclose/case.h"
 
 /* What the script has done so far per role, to reject impossible orders
- * (accept before listen, send after close) before anything runs. Each field
- * is the line where it happened, 0 if it has not. */
+ * (accept before listen, send after close) before anything runs. The
+ * *_line fields are where it last happened, 0 if it has not. */
 struct tc__role_track {
   int listen_line, conn_line, closed_line, gone_line;
+  int listener_open, conn_open;
+  int nconns;
 };
 
 struct tc__parser {
@@ -47,6 +49,8 @@ int tc__no_more(struct tc__parser *p, size_t from, const char *what);
 size_t tc__decimal_len(const char *s);
 
 int tc__parse_action(struct tc__parser *p);
-int tc__parse_expect(struct tc__parser *p);
+int tc__parse_expect(struct tc__parser *p);  /* expect and expect[os,...] */
+int tc__parse_observe(struct tc__parser *p);
+int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop */
 
 #endif

@@ -37,7 +37,24 @@ static const char usage[] =
     "  --filter GLOB    only cases whose name matches GLOB\n"
     "  --observer NAME  snapshot observer (procfs)\n"
     "  --timeout DUR    limit of a blocking action (default 5s)\n"
+    "  --no-netns       play on this namespace's loopback (to watch with tcpdump, ss)\n"
     "  -v, --verbose    print each case's timeline as it happens\n";
+
+/* One line per distinct reason checkpoints were skipped, with a count. */
+static void print_skips(const tc_case_result *r) {
+  for (size_t i = 0; i < r->nchecks; i++) {
+    const char *why = r->checks[i].observed;
+    size_t n = 0, seen_before = 0;
+    if (!r->checks[i].skipped) continue;
+    for (size_t j = 0; j < r->nchecks; j++) {
+      if (!r->checks[j].skipped || strcmp(r->checks[j].observed, why) != 0) continue;
+      seen_before |= j < i;
+      n++;
+    }
+    if (!seen_before)
+      printf("      %zu checkpoint%s skipped: %s\n", n, n == 1 ? "" : "s", why + strlen("skipped: "));
+  }
+}
 
 static void print_case(const tc_case_result *r) {
   static const char *const tag[] = {"pass ", "FAIL ", "skip ", "ERROR"};
@@ -49,13 +66,7 @@ static void print_case(const tc_case_result *r) {
   }
   if (r->verdict != TC_FAIL && r->verdict != TC_PASS && r->reason)
     printf("      %s: %s\n", r->file, r->reason);
-  size_t skipped = tc_case_result_skipped(r);
-  for (size_t i = 0; skipped && i < r->nchecks; i++)
-    if (r->checks[i].skipped) {
-      printf("      %zu checkpoint%s skipped: %s\n", skipped, skipped == 1 ? "" : "s",
-             r->checks[i].observed + strlen("skipped: "));
-      break;
-    }
+  print_skips(r);
 }
 
 static void print_line(const char *line, void *arg) {
@@ -103,7 +114,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 struct run_args {
   const char *json, *filter, *observer;
   unsigned timeout_ms;
-  int verbose;
+  int verbose, no_netns;
 };
 
 /* Returns -1 to go on, else an exit status. */
@@ -113,12 +124,13 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
                                            {"observer", required_argument, NULL, 'o'},
                                            {"timeout", required_argument, NULL, 't'},
                                            {"verbose", no_argument, NULL, 'v'},
+                                           {"no-netns", no_argument, NULL, 'N'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
     switch (c) {
     case 'j': a->json = optarg; break;
     case 'f': a->filter = optarg; break;
@@ -130,6 +142,7 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
       }
       break;
     case 'v': a->verbose = 1; break;
+    case 'N': a->no_netns = 1; break;
     case 'h': fputs(usage, stdout); return TC__EXIT_OK;
     case ':':
       fprintf(stderr, "tcpclose run: option '%s' needs a value\n", argv[optind - 1]);
@@ -220,6 +233,7 @@ int tc__cmd_run(int argc, char **argv) {
   run.opts.observer = a.observer;
   run.opts.step_timeout_ms = a.timeout_ms;
   if (a.verbose) run.opts.on_line = print_line;
+  run.opts.no_netns = a.no_netns;
   uint64_t t0 = uv_hrtime();
   if (rc == 0 && (rc = play_all(&run)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
   for (size_t i = 0; i < run.n; i++) tc_case_result_free(&run.results[i]);

@@ -1,9 +1,11 @@
 /* main.c - tcpclose's entry point: picks the command. The hidden command
  * `__peer` is how the runner starts its peer processes (peer.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "netns.h"
 #include "peer.h"
 
 #define TCPCLOSE_VERSION "0.1.0"
@@ -19,7 +21,8 @@ static const char usage[] =
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *cmd = argc > 1 ? argv[1] : "";
-  if (strcmp(cmd, "__peer") == 0) return tc__peer_main();
+  if (strcmp(cmd, "__peer") == 0) return tc__peer_main(argc > 3 ? atoi(argv[3]) : 0);
+  if (strcmp(cmd, "__netns") == 0) return tc__netns_main();
   if (strcmp(cmd, "run") == 0) return tc__cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0) return tc__cmd_check(argc - 2, argv + 2);
   if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);

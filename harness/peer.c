@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "proto.h"
 
 struct reply {
@@ -103,9 +104,10 @@ static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (p->inlen == sizeof p->in - 1) _exit(3); /* a line longer than allowed */
 }
 
-int tc__peer_main(void) {
+int tc__peer_main(int netns_pid) {
   static struct tc__peer peer;
   struct tc__peer *p = &peer;
+  if (netns_pid > 0 && tc__netns_join(netns_pid, NULL, NULL) < 0) return 3;
   signal(SIGPIPE, SIG_IGN); /* EPIPE is an answer, not a reason to die */
   p->loop = uv_default_loop();
   p->lfd = p->cfd = -1;

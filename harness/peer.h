@@ -41,8 +41,9 @@ struct tc__peer {
   struct tc__peer_op accept_op, connect_op, send_op, recv_op;
 };
 
-/* Entry point of the `__peer` subcommand. Returns the process exit status. */
-int tc__peer_main(void);
+/* Entry point of the `__peer` subcommand: joins the network namespace of
+ * process netns_pid first, unless it is 0. Returns the exit status. */
+int tc__peer_main(int netns_pid);
 
 /* Answers command id: "ID ERRNO FIELDS" (fmt may be "" for no fields). */
 void tc__peer_reply(struct tc__peer *p, unsigned id, int err, const char *fmt, ...)

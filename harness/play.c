@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netns.h"
 #include "play_internal.h"
 
 static uint64_t now_ms(void) { return uv_hrtime() / 1000000u; }
@@ -19,7 +20,7 @@ static uint64_t now_ms(void) { return uv_hrtime() / 1000000u; }
 static void set_verdict(struct tc_play *play) {
   tc_case_result *r = play->res;
   r->duration_ms = (long)(now_ms() - play->t0_ms);
-  if (r->verdict == TC_ERROR) return;
+  if (r->verdict == TC_ERROR || r->verdict == TC_SKIP) return;
   for (size_t i = 0; i < r->nchecks; i++) {
     const struct tc_check *ck = &r->checks[i];
     if (!ck->pass && !ck->skipped) {
@@ -43,10 +44,12 @@ static void timer_closed(uv_handle_t *h) { tc__play_release(h->data); }
 static void close_all(struct tc_play *play) {
   for (int r = 0; r < TC_ROLE_COUNT; r++)
     if (play->link[r].running) return;
+  if (play->holder_running) return;
   if (play->closing) return;
   play->closing = 1;
   play->open_handles++; /* held while closing, so done waits for all */
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_close(&play->link[r]);
+  tc__netns_close(play);
   if (play->timer_open) {
     play->timer_open = 0;
     play->open_handles++;
@@ -64,9 +67,11 @@ static void finish(struct tc_play *play) {
   if (play->finished) return;
   play->finished = 1;
   tc__timeline_close(play); /* before the peers die: their end is not the case's */
+  tc__netns_record_sysctls(play);
   set_verdict(play);
   if (play->timer_open) uv_timer_stop(&play->timer);
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_kill(&play->link[r]);
+  tc__netns_stop(play);
   close_all(play);
 }
 
@@ -157,6 +162,10 @@ static void run_steps(struct tc_play *play) {
     case TC_STEP_ACTION:
       if (start_action(play, st)) return;
       break;
+    case TC_STEP_SYSCTL:
+    case TC_STEP_DROP:
+      tc__netns_step(play, st);
+      break;
     }
     play->step++;
   }
@@ -172,8 +181,34 @@ void tc__play_next(struct tc_play *play) {
 
 /* ---- start ---- */
 
+static int open_observer(struct tc_play *play, tc_err *err) {
+  return tc_observer_open(play->opts.observer, &play->obs, err);
+}
+
+/* A namespace of the case's own when the system allows it; else the host's
+ * loopback, said in the results, and a case that changes the network (sysctl,
+ * drop) is skipped rather than allowed to touch the host. Returns 1 when
+ * the case was skipped. */
+static int isolate(struct tc_play *play) {
+  tc_err why;
+  char text[TC_ERR_MAX + 32];
+  if (!play->opts.no_netns && tc__netns_possible(&why) == 0 && tc__netns_start(play, &why) == 0) {
+    play->res->isolation = strdup("netns");
+    return 0;
+  }
+  if (play->opts.no_netns) snprintf(why.msg, sizeof why.msg, "--no-netns");
+  tc__netns_stop(play);
+  snprintf(text, sizeof text, "host loopback: %s", why.msg);
+  play->res->isolation = strdup(text);
+  if (!play->c->needs_netns) return 0;
+  tc_case_result_set(play->res, TC_SKIP, "needs a network namespace of its own (sysctl/drop): %s", why.msg);
+  finish(play);
+  return 1;
+}
+
 static int setup(struct tc_play *play, tc_err *err) {
-  int rc = tc_observer_open(play->opts.observer, &play->obs, err);
+  if (isolate(play)) return 0;
+  int rc = tc__in_netns(play, open_observer, err);
   if (rc < 0) return rc;
   play->res->observer = tc_observer_name(play->obs);
   for (int r = 0; r < TC_ROLE_COUNT && rc == 0; r++) rc = tc__link_spawn(&play->link[r], err);
@@ -185,7 +220,8 @@ int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *
   struct tc_play *play = calloc(1, sizeof *play);
   if (play == NULL) return -ENOMEM;
   *play = (struct tc_play){.loop = loop, .c = c, .res = res, .opts = *opts, .done = done,
-                           .arg = arg, .waiting_exit = -1, .timer_open = 1, .t0_ms = now_ms()};
+                           .arg = arg, .waiting_exit = -1, .timer_open = 1, .t0_ms = now_ms(),
+                           .holder_fd = -1};
   memset(res, 0, sizeof *res);
   res->name = strdup(c->name);
   res->file = strdup(c->file);
@@ -203,7 +239,7 @@ int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *
   }
   tc_err err;
   if (setup(play, &err) < 0) tc__play_fail(play, "%s", err.msg);
-  else run_steps(play);
+  else if (!play->finished) run_steps(play);
   *out = play;
   return 0;
 }

@@ -71,6 +71,9 @@ struct tc_play {
   struct tc__role_timeline tl[TC_ROLE_COUNT];
   uv_timer_t tl_timer;     /* drains trace and wire while the case runs */
   int tl_timer_open;
+  uv_process_t holder;     /* the namespace holder (netns.h), if any */
+  int holder_fd;           /* our end of its control socket, -1 none */
+  int holder_open, holder_running;
   int finished;            /* verdict known; tearing down */
   int closing;             /* handles are being closed */
   int open_handles;
@@ -100,6 +103,16 @@ void tc__timeline_line(struct tc_play *play, int64_t t_us, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void tc__timeline_close(struct tc_play *play);
 int64_t tc__now_us(void);
+
+/* play_netns.c */
+int tc__netns_start(struct tc_play *play, tc_err *err);
+int tc__netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err);
+void tc__netns_record_sysctls(struct tc_play *play);
+void tc__netns_stop(struct tc_play *play);
+void tc__netns_close(struct tc_play *play);
+void tc__netns_step(struct tc_play *play, const struct tc_step *st); /* sysctl, drop */
+/* Runs fn(play, err) inside the case's namespace (or here without one). */
+int tc__in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err);
 
 /* play_check.c */
 void tc__check_expect(struct tc_play *play, const struct tc_step *st);

@@ -122,7 +122,9 @@ static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 int tc__link_spawn(struct tc__link *l, tc_err *err) {
   struct tc_play *play = l->play;
-  char *args[] = {(char *)play->opts.self_exe, "__peer", (char *)tc_role_name(l->role), NULL};
+  char pid[16] = "0"; /* the namespace to join: the holder's, 0 for none */
+  if (play->holder_running) snprintf(pid, sizeof pid, "%d", play->holder.pid);
+  char *args[] = {(char *)play->opts.self_exe, "__peer", (char *)tc_role_name(l->role), pid, NULL};
   uv_stdio_container_t stdio[4] = {
       {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 2},
       {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&l->ctl}};

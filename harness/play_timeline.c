@@ -110,6 +110,7 @@ static void drain_wire(struct tc_play *play) {
     const struct tc_segment *s = &seg[play->wire_seen];
     struct tc_wire_seg w = {.t_us = (long)(s->t_us - play->t0_us),
                             .from = s->src.port == server_port ? TC_SERVER : TC_CLIENT,
+                            .sport = s->src.port, .dport = s->dst.port,
                             .seq = s->seq, .ack = s->ack, .len = s->len};
     snprintf(w.flags, sizeof w.flags, "%s", s->flags);
     tc_case_result_add_segment(play->res, &w);
@@ -160,11 +161,17 @@ static void tl_tick(uv_timer_t *t) { tc__timeline_poll(t->data); }
 
 /* Starts both observers on the server's port, once it listens. A source
  * that cannot run here is recorded with why, and its checks are skipped. */
+static int open_wire(struct tc_play *play, tc_err *err) {
+  return tc_wire_open(play->link[TC_SERVER].listener.port, &play->wire, err);
+}
+
 void tc__timeline_open(struct tc_play *play, uint16_t port) {
   tc_err err;
+  if (play->trace != NULL || play->wire != NULL) return; /* a second listen */
   if (tc_trace_open(port, &play->trace, &err) == 0) play->res->transitions_by.name = "tracefs";
   else play->res->transitions_by.why_not = strdup(err.msg);
-  if (tc_wire_open(port, &play->wire, &err) == 0) play->res->wire_by.name = "pcap";
+  /* the capture must see the loopback of the case's namespace */
+  if (tc__in_netns(play, open_wire, &err) == 0) play->res->wire_by.name = "pcap";
   else play->res->wire_by.why_not = strdup(err.msg);
   if ((play->trace || play->wire) && uv_timer_init(play->loop, &play->tl_timer) == 0) {
     play->tl_timer_open = 1;

@@ -79,7 +79,16 @@ int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s) {
   return append(&r->segments, &r->nsegments, s, sizeof *s);
 }
 
+int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value) {
+  struct tc_sysctl s;
+  snprintf(s.name, sizeof s.name, "%s", name);
+  snprintf(s.value, sizeof s.value, "%s", value);
+  return append(&r->sysctls, &r->nsysctls, &s, sizeof s);
+}
+
 void tc_case_result_free(tc_case_result *r) {
+  free(r->sysctls);
+  free(r->isolation);
   free(r->transitions);
   free(r->segments);
   free(r->transitions_by.why_not);

@@ -41,8 +41,9 @@ static json_t *transition_json(const struct tc_transition *t) {
 }
 
 static json_t *segment_json(const struct tc_wire_seg *s) {
-  return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us,
-                   "dir", s->from == 0 ? "c>s" : "s>c", "flags", s->flags,
+  return json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us,
+                   "dir", s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport,
+                   "dport", (int)s->dport, "flags", s->flags,
                    "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len);
 }
 
@@ -71,10 +72,18 @@ static json_t *observers_json(const tc_case_result *r) {
                    "transitions", use_json(&r->transitions_by), "wire", use_json(&r->wire_by));
 }
 
+static json_t *sysctls_json(const tc_case_result *r) {
+  json_t *o = json_object();
+  for (size_t i = 0; o != NULL && i < r->nsysctls; i++)
+    json_object_set_new(o, r->sysctls[i].name, json_string(r->sysctls[i].value));
+  return o;
+}
+
 static json_t *case_json(const tc_case_result *r) {
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:o, s:o, s:o, s:o}", "name", r->name,
+  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
                    "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "observers", observers_json(r),
+                   "duration_ms", (json_int_t)r->duration_ms, "isolation", r->isolation,
+                   "sysctls", sysctls_json(r), "observers", observers_json(r),
                    "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
                    "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
                    "segments", array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));

@@ -21,7 +21,9 @@ enum tc_step_kind {
   TC_STEP_ACTION, /* ROLE ACTION ...      */
   TC_STEP_WAIT,   /* wait DURATION        */
   TC_STEP_SETTLE, /* settle [DURATION]    */
-  TC_STEP_EXPECT, /* expect ROLE ...      */
+  TC_STEP_EXPECT, /* expect ROLE ..., observe ROLE */
+  TC_STEP_SYSCTL, /* sysctl NAME=VALUE    */
+  TC_STEP_DROP,   /* drop DIR FLAGS [count=N|all] */
 };
 
 enum tc_action {
@@ -53,6 +55,8 @@ struct tc_action_step {
   char *text;              /* send "text"; NULL for send N */
   enum tc_shut_how how;    /* shutdown */
   int linger;              /* close: TC_LINGER_NONE or seconds (0 = RST) */
+  int same_port;           /* listen/connect port=same: the port used before */
+  int listener;            /* close listener: the listening socket */
 };
 
 enum tc_expect_kind {
@@ -87,6 +91,22 @@ struct tc_expect_step {
   struct tc_wire_token wire[TC_MAX_WIRE];  /* TC_EXPECT_WIRE */
   size_t nwire;
   char reason[40];        /* TC_EXPECT_RESET: kernel's name, "none" */
+  int conn;               /* which connection of the role: 0 = the latest */
+  int observe_only;       /* `observe ROLE`: record, do not judge */
+  char os[64];            /* expect[linux,freebsd]: systems it applies to; "" all */
+};
+
+#define TC_DROP_ALL 0
+
+struct tc_drop_step {
+  enum tc_role from;      /* sender of the segments to drop */
+  char flags[12];         /* exactly these flags, tcpdump notation */
+  unsigned count;         /* how many to drop; TC_DROP_ALL for all */
+};
+
+struct tc_sysctl_step {
+  char name[96];          /* net.ipv4.tcp_fin_timeout */
+  char value[64];
 };
 
 struct tc_step {
@@ -97,6 +117,8 @@ struct tc_step {
   union {
     struct tc_action_step act;
     struct tc_expect_step exp;
+    struct tc_drop_step drop;
+    struct tc_sysctl_step sysctl;
   } u;
 };
 
@@ -107,6 +129,8 @@ typedef struct tc_case {
   char *name;
   char *about;
   char *source;
+  int family;       /* AF_INET (default) or AF_INET6: `family ipv6` */
+  int needs_netns;  /* a sysctl or drop step: only in a namespace of its own */
   char *tags[TC_MAX_TAGS];
   size_t ntags;
   struct tc_step *steps;
@@ -125,6 +149,10 @@ int tc_case_parse_text(const char *file, const char *text, tc_case *out,
 int tc_case_parse_file(const char *file, tc_case *out, tc_err *err);
 
 void tc_case_free(tc_case *c);
+
+/* Whether an expect[...] scope includes this system ("linux", "freebsd",
+ * "darwin", as uname -s in lower case). An empty scope includes all. */
+int tc_scope_includes(const char *scope, const char *os);
 
 /* Whether the case carries a tag. */
 int tc_case_has_tag(const tc_case *c, const char *tag);

@@ -26,6 +26,7 @@ struct tc_play_opts {
   const char *self_exe;     /* the tcpclose binary, spawned as `__peer` */
   const char *observer;     /* snapshot observer name; NULL: best here */
   unsigned step_timeout_ms; /* blocking actions; 0: TC_STEP_TIMEOUT_MS */
+  int no_netns;             /* play on the host's loopback even as root */
   tc_play_line_cb on_line;  /* NULL: no live timeline */
   void *line_arg;
 };

@@ -39,6 +39,7 @@ struct tc_transition {
 struct tc_wire_seg {
   long t_us;
   int from;            /* enum tc_role of the sender */
+  unsigned sport, dport;
   char flags[12];
   unsigned long seq, ack, len;
 };
@@ -47,6 +48,11 @@ struct tc_wire_seg {
 struct tc_observer_use {
   const char *name;
   char *why_not;
+};
+
+struct tc_sysctl {
+  char name[96];
+  char value[128];
 };
 
 typedef struct tc_case_result {
@@ -59,6 +65,9 @@ typedef struct tc_case_result {
   struct tc_check *checks;
   size_t nchecks;
   struct tc_observer_use transitions_by, wire_by;
+  char *isolation;     /* "netns", or "host loopback: why not" */
+  struct tc_sysctl *sysctls;
+  size_t nsysctls;
   struct tc_transition *transitions;
   size_t ntransitions;
   struct tc_wire_seg *segments;
@@ -88,6 +97,7 @@ void tc_case_result_skip_last(tc_case_result *r);
 
 int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t);
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);
+int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value);
 
 /* Number of skipped checks. */
 size_t tc_case_result_skipped(const tc_case_result *r);

@@ -1,0 +1,76 @@
+/* case_network.c - statements that shape the case's network rather than
+ * act on a socket:
+ *   family ipv4|ipv6                   the address family of the case
+ *   sysctl NAME=VALUE                  a net.* setting, in the case's namespace
+ *   drop DIR FLAGS [count=N|all]       drop segments from that step on
+ * sysctl and drop only ever apply inside a network namespace of the
+ * case's own, so a case that has them needs one (needs_netns). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "case_parse.h"
+
+static int parse_family(struct tc__parser *p) {
+  const char *f = p->lx.ntok >= 2 ? p->lx.tok[1].s : "";
+  if (p->c->nsteps > 0) return tc__perr(p, "'family' must come before the first step");
+  if (strcmp(f, "ipv4") == 0) p->c->family = AF_INET;
+  else if (strcmp(f, "ipv6") == 0) p->c->family = AF_INET6;
+  else return tc__perr(p, "family must be ipv4 or ipv6%s%s%s", *f ? " (not '" : "", f, *f ? "')" : "");
+  return tc__no_more(p, 2, "the family");
+}
+
+/* Only net.* settings: those are the ones a network namespace keeps to
+ * itself, so nothing outside the case can change. */
+static int parse_sysctl(struct tc__parser *p) {
+  const char *t = p->lx.ntok >= 2 ? p->lx.tok[1].s : "", *eq = strchr(t, '=');
+  if (eq == NULL || eq == t || eq[1] == '\0')
+    return tc__perr(p, "sysctl needs NAME=VALUE (e.g. sysctl net.ipv4.tcp_fin_timeout=2)");
+  size_t n = (size_t)(eq - t);
+  if (strncmp(t, "net.", 4) != 0 || strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+    return tc__perr(p, "sysctl '%.*s': only net.* settings can be set (a namespace keeps those to itself)", (int)n, t);
+  struct tc_step *st = tc__new_step(p, TC_STEP_SYSCTL);
+  if (st == NULL) return -ENOMEM;
+  if (n >= sizeof st->u.sysctl.name || strlen(eq + 1) >= sizeof st->u.sysctl.value)
+    return tc__perr(p, "sysctl '%s' is too long", t);
+  snprintf(st->u.sysctl.name, sizeof st->u.sysctl.name, "%.*s", (int)n, t);
+  snprintf(st->u.sysctl.value, sizeof st->u.sysctl.value, "%s", eq + 1);
+  p->c->needs_netns = 1;
+  return tc__no_more(p, 2, "NAME=VALUE");
+}
+
+static int parse_drop_count(struct tc__parser *p, const char *t, unsigned *count) {
+  long n;
+  if (strcmp(t, "all") == 0 || strcmp(t, "count=all") == 0) *count = TC_DROP_ALL;
+  else if (strncmp(t, "count=", 6) == 0 && tc__parse_count(t + 6, 1000, &n) == 0 && n > 0) *count = (unsigned)n;
+  else return tc__perr(p, "drop count must be count=N (1 to 1000) or count=all, not '%s'", t);
+  return 0;
+}
+
+static int parse_drop(struct tc__parser *p) {
+  if (p->lx.ntok < 3) return tc__perr(p, "drop needs a direction and flags (e.g. drop s>c F. count=1)");
+  struct tc_drop_step d = {.count = TC_DROP_ALL};
+  const char *dir = p->lx.tok[1].s, *fl = p->lx.tok[2].s;
+  if (strcmp(dir, "c>s") == 0) d.from = TC_CLIENT;
+  else if (strcmp(dir, "s>c") == 0) d.from = TC_SERVER;
+  else return tc__perr(p, "unknown direction '%s' (expected c>s or s>c)", dir);
+  if (strlen(fl) >= sizeof d.flags || strspn(fl, "FSRPU.") != strlen(fl))
+    return tc__perr(p, "bad flags '%s' (tcpdump notation: F. S. R R. P. . FP.)", fl);
+  snprintf(d.flags, sizeof d.flags, "%s", fl);
+  int rc = p->lx.ntok >= 4 ? parse_drop_count(p, p->lx.tok[3].s, &d.count) : 0;
+  if (rc < 0 || (rc = tc__no_more(p, 4, "the count")) < 0) return rc;
+  if (!p->role[TC_SERVER].listen_line) return tc__perr(p, "drop before server listen: the case has no port yet");
+  struct tc_step *st = tc__new_step(p, TC_STEP_DROP);
+  if (st == NULL) return -ENOMEM;
+  st->u.drop = d;
+  p->c->needs_netns = 1;
+  return 0;
+}
+
+int tc__parse_network(struct tc__parser *p) {
+  const char *kw = p->lx.tok[0].s;
+  if (strcmp(kw, "family") == 0) return parse_family(p);
+  if (strcmp(kw, "sysctl") == 0) return parse_sysctl(p);
+  return parse_drop(p);
+}

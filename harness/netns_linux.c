@@ -1,0 +1,208 @@
+/* netns_linux.c - the namespace holder process and namespace switching
+ * (see netns.h). Runs blocking: it serves one runner, a line at a time. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <net/if.h>
+#include <nftables/libnftables.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "proto.h"
+
+#define MAX_COUNTED 16
+
+struct counted_drop {
+  char tag[32];
+  unsigned count;
+};
+
+struct holder {
+  FILE *in, *out;
+  struct nft_ctx *nft;
+  struct counted_drop drops[MAX_COUNTED];
+  size_t ndrops;
+};
+
+static int lo_up(void) {
+  struct ifreq ifr = {0};
+  int fd = socket(AF_INET, SOCK_DGRAM, 0), rc = -1;
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
+/* net.ipv4.tcp_fin_timeout -> /proc/sys/net/ipv4/tcp_fin_timeout */
+static void sysctl_path(const char *name, char *path, size_t len) {
+  snprintf(path, len, "/proc/sys/%s", name);
+  for (char *p = path + strlen("/proc/sys/"); *p; p++)
+    if (*p == '.') *p = '/';
+}
+
+static int sysctl_get(const char *name, char *value, size_t len) {
+  char path[256];
+  sysctl_path(name, path, sizeof path);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return -errno;
+  int ok = fgets(value, (int)len, f) != NULL;
+  fclose(f);
+  value[strcspn(value, "\n")] = '\0';
+  for (char *p = value; *p; p++)
+    if (*p == '\t') *p = ' ';
+  return ok ? 0 : -EIO;
+}
+
+static int sysctl_set(const char *name, const char *value) {
+  char path[256];
+  sysctl_path(name, path, sizeof path);
+  FILE *f = fopen(path, "w");
+  if (f == NULL) return -errno;
+  int rc = fputs(value, f) < 0 ? -errno : 0;
+  if (fclose(f) != 0 && rc == 0) rc = -errno;
+  return rc;
+}
+
+static int nft_run(struct holder *h, const char *cmd, char *why, size_t len) {
+  if (h->nft == NULL && (h->nft = nft_ctx_new(NFT_CTX_DEFAULT)) != NULL) {
+    nft_ctx_buffer_output(h->nft);
+    nft_ctx_buffer_error(h->nft);
+  }
+  if (h->nft == NULL) return snprintf(why, len, "nftables: cannot start libnftables"), -ENOMEM;
+  if (nft_run_cmd_from_buffer(h->nft, cmd) == 0) return 0;
+  snprintf(why, len, "nftables: %s", nft_ctx_get_error_buffer(h->nft));
+  why[strcspn(why, "\n")] = '\0';
+  return -EINVAL;
+}
+
+/* Adds the drop rule; tagged with a comment so that it can be found. */
+static int add_drop(struct holder *h, const char *tag, const char *which, unsigned port,
+                    unsigned flags, unsigned count, char *why, size_t len) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "add table inet tcpclose\n"
+           "add chain inet tcpclose input { type filter hook input priority 0; policy accept; }\n"
+           "add rule inet tcpclose input tcp %s %u tcp flags == 0x%x counter drop comment \"%s\"\n",
+           which, port, flags, tag);
+  int rc = nft_run(h, cmd, why, len);
+  if (rc == 0 && count > 0 && h->ndrops < MAX_COUNTED) {
+    snprintf(h->drops[h->ndrops].tag, sizeof h->drops[0].tag, "%s", tag);
+    h->drops[h->ndrops++].count = count;
+  }
+  return rc;
+}
+
+/* Counter and handle of the rule tagged `tag`, from nft's JSON listing. */
+static int rule_counter(struct holder *h, const char *tag, json_int_t *packets, json_int_t *handle) {
+  char why[256];
+  nft_ctx_output_set_flags(h->nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+  int rc = nft_run(h, "list chain inet tcpclose input", why, sizeof why);
+  nft_ctx_output_set_flags(h->nft, 0);
+  json_t *root = rc == 0 ? json_loads(nft_ctx_get_output_buffer(h->nft), 0, NULL) : NULL, *item;
+  size_t i;
+  rc = -ENOENT;
+  json_array_foreach(json_object_get(root, "nftables"), i, item) {
+    json_t *rule = json_object_get(item, "rule"), *e;
+    const char *c = json_string_value(json_object_get(rule, "comment"));
+    size_t k;
+    if (c == NULL || strcmp(c, tag) != 0) continue;
+    *handle = json_integer_value(json_object_get(rule, "handle"));
+    json_array_foreach(json_object_get(rule, "expr"), k, e)
+      if (json_object_get(e, "counter")) *packets = json_integer_value(json_object_get(json_object_get(e, "counter"), "packets"));
+    rc = 0;
+  }
+  json_decref(root);
+  return rc;
+}
+
+/* Removes the rules that dropped as many segments as they were meant to. */
+static void expire_drops(struct holder *h) {
+  for (size_t i = 0; i < h->ndrops;) {
+    json_int_t packets = 0, handle = 0;
+    char cmd[128], why[256];
+    if (rule_counter(h, h->drops[i].tag, &packets, &handle) == 0 && packets < h->drops[i].count) {
+      i++;
+      continue;
+    }
+    snprintf(cmd, sizeof cmd, "delete rule inet tcpclose input handle %lld\n", (long long)handle);
+    if (handle) nft_run(h, cmd, why, sizeof why);
+    h->drops[i] = h->drops[--h->ndrops];
+  }
+}
+
+static void serve_line(struct holder *h, char *line) {
+  char a[128] = "", b[128] = "", c[64] = "", why[300] = "", value[256] = "";
+  unsigned port = 0, flags = 0, count = 0;
+  int rc = -EINVAL;
+  if (sscanf(line, "get %127s", a) == 1) rc = sysctl_get(a, value, sizeof value);
+  else if (sscanf(line, "set %127s %127[^\n]", a, b) == 2) {
+    if ((rc = sysctl_get(a, value, sizeof value)) == 0) rc = sysctl_set(a, b);
+  } else if (sscanf(line, "drop %31s %63s %u %u %u", b, c, &port, &flags, &count) == 5)
+    rc = add_drop(h, b, c, port, flags, count, why, sizeof why);
+  else snprintf(why, sizeof why, "unknown command");
+  if (rc == 0) fprintf(h->out, "ok %s\n", value);
+  else fprintf(h->out, "error %s\n", why[0] ? why : strerror(-rc));
+  fflush(h->out);
+}
+
+int tc__netns_main(void) {
+  struct holder h = {.in = fdopen(TC__PROTO_FD, "r"), .out = fdopen(dup(TC__PROTO_FD), "w")};
+  if (h.in == NULL || h.out == NULL) return 3;
+  if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0) {
+    fprintf(h.out, "error cannot make a network namespace: %s\n", strerror(errno));
+    return 1;
+  }
+  fprintf(h.out, "ready\n");
+  fflush(h.out);
+  char line[512];
+  for (;;) {
+    struct pollfd pfd = {.fd = TC__PROTO_FD, .events = POLLIN};
+    int n = poll(&pfd, 1, h.ndrops ? 2 : -1); /* counted drops: watch their counters */
+    if (n == 0) {
+      expire_drops(&h);
+      continue;
+    }
+    if (fgets(line, sizeof line, h.in) == NULL) break; /* runner gone: the namespace goes with us */
+    serve_line(&h, line);
+  }
+  if (h.nft) nft_ctx_free(h.nft);
+  return 0;
+}
+
+int tc__netns_join(pid_t pid, int *old, tc_err *err) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (old != NULL) *old = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || (old != NULL && *old < 0) || setns(fd, CLONE_NEWNET) < 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    if (old != NULL && *old >= 0) close(*old);
+    return tc_errf(err, -e, "cannot enter the case's network namespace (%s): %s", path, strerror(e));
+  }
+  close(fd);
+  return 0;
+}
+
+void tc__netns_leave(int old) {
+  if (old < 0) return;
+  if (setns(old, CLONE_NEWNET) < 0) abort(); /* observing the wrong namespace would lie */
+  close(old);
+}
+
+int tc__netns_possible(tc_err *err) {
+  if (geteuid() != 0)
+    return tc_errf(err, -EPERM, "not root: no network namespace of its own (cases run on the host's loopback)");
+  return 0;
+}

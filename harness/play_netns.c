@@ -1,0 +1,163 @@
+/* play_netns.c - the case's network namespace, from the runner's side: it
+ * starts the holder (netns.h), asks it for sysctls and drop rules, opens
+ * observers inside the namespace, and ends it with the case.
+ * Requests are blocking: the holder answers at once (a sysctl write, an
+ * nft command), and a case's steps are in order anyway. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "play_internal.h"
+
+#define HOLDER_ANSWER_MS 3000
+
+/* The settings that change what a close does, recorded as the case saw them. */
+static const char *const close_sysctls[] = {
+    "net.ipv4.tcp_fin_timeout",   "net.ipv4.tcp_tw_reuse",   "net.ipv4.tcp_tw_reuse_delay",
+    "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_rfc1337",
+    "net.ipv4.tcp_max_orphans",   "net.ipv4.tcp_retries2",   "net.ipv4.tcp_abort_on_overflow",
+};
+
+static void holder_exited(uv_process_t *proc, int64_t status, int signal) {
+  struct tc_play *play = proc->data;
+  (void)status;
+  (void)signal;
+  play->holder_running = 0;
+  if (play->finished) tc__play_reaped(play);
+}
+
+/* Reads one answer line; blocking, bounded. */
+static int read_answer(struct tc_play *play, char *buf, size_t len, tc_err *err) {
+  size_t n = 0;
+  while (n + 1 < len) {
+    struct pollfd pfd = {.fd = play->holder_fd, .events = POLLIN};
+    if (poll(&pfd, 1, HOLDER_ANSWER_MS) <= 0) return tc_errf(err, -ETIMEDOUT, "network namespace holder: no answer");
+    ssize_t r = read(play->holder_fd, buf + n, 1);
+    if (r <= 0) return tc_errf(err, -EPIPE, "network namespace holder: ended");
+    if (buf[n] == '\n') break;
+    n++;
+  }
+  buf[n] = '\0';
+  return 0;
+}
+
+int tc__netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err) {
+  char line[512];
+  size_t n = strlen(cmd);
+  if (write(play->holder_fd, cmd, n) != (ssize_t)n || write(play->holder_fd, "\n", 1) != 1)
+    return tc_errf(err, -EPIPE, "network namespace holder: %s", strerror(errno));
+  int rc = read_answer(play, line, sizeof line, err);
+  if (rc < 0) return rc;
+  if (strncmp(line, "ok", 2) != 0) return tc_errf(err, -EINVAL, "%s", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
+  snprintf(answer, len, "%s", line[2] == ' ' ? line + 3 : "");
+  return 0;
+}
+
+static int spawn_holder(struct tc_play *play, int child_fd, tc_err *err) {
+  char *args[] = {(char *)play->opts.self_exe, "__netns", NULL};
+  uv_stdio_container_t stdio[4] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE},
+                                   {.flags = UV_INHERIT_FD, .data.fd = 2},
+                                   {.flags = UV_INHERIT_FD, .data.fd = child_fd}};
+  uv_process_options_t o = {.file = play->opts.self_exe, .args = args, .exit_cb = holder_exited,
+                            .flags = UV_PROCESS_DETACHED, .stdio_count = 4, .stdio = stdio};
+  play->holder.data = play;
+  play->holder_open = 1;
+  int rc = uv_spawn(play->loop, &play->holder, &o);
+  if (rc < 0) return tc_errf(err, rc, "cannot start the namespace holder: %s", uv_strerror(rc));
+  play->holder_running = 1;
+  return 0;
+}
+
+int tc__netns_start(struct tc_play *play, tc_err *err) {
+  int sv[2];
+  char line[300];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return tc_errf(err, -errno, "socketpair: %s", strerror(errno));
+  play->holder_fd = sv[0];
+  int rc = spawn_holder(play, sv[1], err);
+  close(sv[1]);
+  if (rc == 0) rc = read_answer(play, line, sizeof line, err);
+  if (rc == 0 && strcmp(line, "ready") != 0)
+    rc = tc_errf(err, -EPERM, "%s", strncmp(line, "error ", 6) == 0 ? line + 6 : line);
+  return rc;
+}
+
+int tc__in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err) {
+  int old = -1, rc;
+  if (play->holder_running && (rc = tc__netns_join(play->holder.pid, &old, err)) < 0) return rc;
+  rc = fn(play, err);
+  if (old >= 0) tc__netns_leave(old);
+  return rc;
+}
+
+static int read_host_sysctl(const char *name, char *value, size_t len) {
+  char path[256];
+  snprintf(path, sizeof path, "/proc/sys/%s", name);
+  for (char *c = path + strlen("/proc/sys/"); *c; c++)
+    if (*c == '.') *c = '/';
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return -errno;
+  int ok = fgets(value, (int)len, f) != NULL;
+  fclose(f);
+  value[strcspn(value, "\n")] = '\0';
+  return ok ? 0 : -EIO;
+}
+
+/* Reads the close-related sysctls: through the holder in a namespace, else
+ * the host's (read only: the host is never changed). */
+void tc__netns_record_sysctls(struct tc_play *play) {
+  for (size_t i = 0; i < sizeof close_sysctls / sizeof close_sysctls[0]; i++) {
+    char cmd[160], value[128] = "";
+    tc_err err;
+    snprintf(cmd, sizeof cmd, "get %s", close_sysctls[i]);
+    if (play->holder_running ? tc__netns_request(play, cmd, value, sizeof value, &err) < 0
+                             : read_host_sysctl(close_sysctls[i], value, sizeof value) < 0)
+      continue; /* not on this kernel */
+    tc_case_result_add_sysctl(play->res, close_sysctls[i], value);
+  }
+}
+
+/* Closing our end makes the holder exit; SIGKILL in case it is stuck. */
+void tc__netns_stop(struct tc_play *play) {
+  if (play->holder_fd >= 0) close(play->holder_fd);
+  play->holder_fd = -1;
+  if (play->holder_running) uv_process_kill(&play->holder, SIGKILL);
+}
+
+static void holder_closed(uv_handle_t *h) { tc__play_release(h->data); }
+
+void tc__netns_close(struct tc_play *play) {
+  if (!play->holder_open) return;
+  play->holder_open = 0;
+  play->open_handles++;
+  uv_close((uv_handle_t *)&play->holder, holder_closed);
+}
+
+/* tcpdump notation to the TCP flags byte, for the nft rule. */
+static unsigned flags_byte(const char *f) {
+  unsigned b = 0;
+  for (; *f; f++) b |= *f == 'F' ? 0x01 : *f == 'S' ? 0x02 : *f == 'R' ? 0x04 : *f == 'P' ? 0x08
+                      : *f == '.' ? 0x10 : *f == 'U' ? 0x20 : 0;
+  return b;
+}
+
+void tc__netns_step(struct tc_play *play, const struct tc_step *st) {
+  char cmd[256], old[128];
+  tc_err err;
+  if (st->kind == TC_STEP_SYSCTL) {
+    snprintf(cmd, sizeof cmd, "set %s %s", st->u.sysctl.name, st->u.sysctl.value);
+  } else {
+    /* Every segment of the case has the server's port on one side. */
+    const struct tc_drop_step *d = &st->u.drop;
+    snprintf(cmd, sizeof cmd, "drop line-%d %s %u %u %u", st->line, d->from == TC_SERVER ? "sport" : "dport",
+             (unsigned)play->link[TC_SERVER].listener.port, flags_byte(d->flags), d->count);
+  }
+  if (tc__netns_request(play, cmd, old, sizeof old, &err) < 0)
+    tc__play_fail(play, "line %d: %s: %s", st->line, st->text, err.msg);
+}
