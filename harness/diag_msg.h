@@ -1,0 +1,49 @@
+/* diag_msg.h - sock_diag messages of the diag observer (internal): requests
+ * written into a caller's buffer, answers decoded into a tc_sock.
+ *
+ * Contract: pure byte work, no socket, no allocation, no I/O, so that tests
+ * run it on captured kernel answers. Requests are TCP inet_diag_req_v2
+ * (SOCK_DIAG_BY_FAMILY) asking for tcp_info (INET_DIAG_INFO). The put_*
+ * functions return the bytes written, -ENOSPC when cap is too small, or
+ * -EINVAL when the query cannot be asked (family not AF_INET/AF_INET6, no
+ * listener query of that family, bytecode longer than the kernel's 16-bit
+ * jump offsets allow).
+ * The kernel's answers to both kinds of request are SOCK_DIAG_BY_FAMILY
+ * messages, decoded one at a time by tc__diag_decode().
+ */
+#ifndef TCPCLOSE_DIAG_MSG_H
+#define TCPCLOSE_DIAG_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcpclose/observe.h"
+#include "tcpclose/sock.h"
+
+/* An exact lookup of one connection by its 4-tuple (no NLM_F_DUMP): the
+ * kernel hashes the tuple like an incoming segment and answers with that
+ * one socket (full, orphaned, or a timewait mini-socket), or an NLMSG_ERROR
+ * -ENOENT. Its cost does not depend on how many sockets the host has. */
+int tc__diag_put_exact(void *buf, size_t cap, const struct tc_query *q, uint32_t seq);
+
+/* Bytecode (INET_DIAG_REQ_BYTECODE payload) that accepts a socket whose
+ * local address and port equal those of one of the listener queries in q
+ * of the given family; the other queries are skipped. */
+int tc__diag_bc_listeners(void *buf, size_t cap, int family, const struct tc_query *q, size_t n);
+
+/* A dump of the family's LISTEN sockets restricted by that bytecode: with
+ * LISTEN as the only state the kernel walks its listening hash alone, never
+ * the table of connections. */
+int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_query *q,
+                             size_t n, uint32_t seq);
+
+/* Decodes one SOCK_DIAG_BY_FAMILY message of at most len bytes into out,
+ * field for field as /proc/net/tcp shows the socket (observe_procfs.c):
+ * timer_ms is 0 without a timer, and retransmits is tcp_info's
+ * tcpi_retransmits when the message carries it (the count /proc prints),
+ * else idiag_retrans. One difference: a listener's sendq is its backlog,
+ * as sock.h has it, where /proc prints 0.
+ * Returns 0, or -EINVAL when it is not a well-formed TCP socket message. */
+int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out);
+
+#endif
