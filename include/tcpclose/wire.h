@@ -9,9 +9,13 @@
  * Segments keep capture order; times are CLOCK_MONOTONIC microseconds (the
  * clock of uv_hrtime()), so they line up with trace events and steps.
  * seq/ack are relative, as tcpdump prints them: each direction's sequence
- * numbers count from that direction's SYN (its ISN); the SYN itself and a
- * segment seen before any SYN keep their absolute numbers in seq_abs/ack_abs
- * and relative 0. Runs in the runner's thread; not thread-safe.
+ * numbers count from that direction's SYN (its ISN), and ack from the other
+ * direction's; a SYN is seq 0. Where the ISN is unknown (no SYN seen) the
+ * relative number is 0, as is ack on a segment without ACK; seq_abs/ack_abs
+ * always keep the numbers on the wire. Each segment is reported once (on
+ * Linux lo a packet socket sees every packet twice, outgoing and incoming;
+ * libpcap drops the outgoing copy). Runs in the runner's thread; not
+ * thread-safe.
  */
 #ifndef TCPCLOSE_WIRE_H
 #define TCPCLOSE_WIRE_H
@@ -48,7 +52,10 @@ typedef struct tc_wire tc_wire;
 
 int tc_wire_open(uint16_t port, tc_wire **out, tc_err *err);
 
-/* Reads every captured frame waiting; 0 or negative errno + err. */
+/* Reads every captured frame waiting; 0 or negative errno + err. A frame
+ * that passed the filter but cannot be decoded (say an IPv4 length of 0, as
+ * BIG TCP sends) is left out, the rest are kept, capture goes on, and this
+ * poll returns -EBADMSG saying how many and why. */
 int tc_wire_poll(tc_wire *w, tc_err *err);
 
 /* The segments so far, capture order. Valid until the next poll or close. */
@@ -57,14 +64,19 @@ const struct tc_segment *tc_wire_segments(const tc_wire *w, size_t *n);
 void tc_wire_close(tc_wire *w);
 
 /* Decodes one captured frame of pcap link type `linktype` (DLT_EN10MB,
- * DLT_NULL, DLT_LINUX_SLL, DLT_RAW) carrying IPv4 or IPv6 and TCP. Fills
- * everything but t_us and the relative seq/ack (set to the absolute ones).
- * 0, or -EINVAL when the frame is not such a segment. Pure: for tests. */
+ * DLT_NULL, DLT_LOOP, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4,
+ * DLT_IPV6) carrying IPv4 or IPv6 and TCP. Fills everything but t_us and
+ * the relative seq/ack (set to the absolute ones). len comes from the IP
+ * length fields, so a frame cut by the snaplen keeps its payload length;
+ * the fixed 20 bytes of the TCP header must have been captured, its options
+ * need not. 0, or -EINVAL when the frame is not such a segment. Pure: for
+ * tests. */
 int tc_wire_decode(int linktype, const uint8_t *frame, size_t caplen, struct tc_segment *seg);
 
-/* tcpdump's notation of a flags byte into out: the letters in the order of
- * tcpdump's print-tcp.c tcp_flag_values (F S R P U E W), then "." for ACK,
- * so FIN|PSH|ACK is "FP." and SYN|ACK "S."; "none" when no flag is set. */
+/* tcpdump's notation of a flags byte into out: the marks in the order of
+ * tcpdump's print-tcp.c tcp_flag_values (F S R P . U E W, "." being ACK),
+ * so FIN|PSH|ACK is "FP.", SYN|ACK "S." and URG|ACK ".U"; "none" when no
+ * flag is set. */
 void tc_wire_flags(uint8_t tcpflags, char out[TC_FLAGS_MAX]);
 
 #endif
