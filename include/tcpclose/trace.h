@@ -3,17 +3,33 @@
  * Contract: tc_trace_open() creates a private tracefs instance (named
  * "tcpclose-<pid>-<n>"), sets its clock to CLOCK_MONOTONIC ("mono"), and
  * enables sock:inet_sock_set_state, tcp:tcp_send_reset, tcp:tcp_receive_reset
- * and tcp:tcp_destroy_sock, each filtered in the kernel to segments whose
- * source or destination port is `port`. It needs root and a mounted tracefs,
- * and fails with a one-line reason otherwise (the caller skips transition
- * checks and says why). tc_trace_poll() never blocks. tc_trace_close()
- * removes the instance; it must run on every exit path. Because a SIGKILLed
- * runner cannot clean up, tc_trace_reap_stale() removes instances of
- * tcpclose processes that no longer exist; the runner calls it at start.
+ * and tcp:tcp_destroy_sock, filtered in the kernel to sockets whose source
+ * or destination port is `port` where the event has port fields; what the
+ * kernel cannot filter (tcp_send_reset keeps its addresses in sockaddr
+ * arrays; a socket's destroy after a reset, whose ports are cleared by then)
+ * tc_trace_poll() filters the same way. It needs root and a mounted tracefs
+ * (it never mounts it), and fails with a one-line reason otherwise (the
+ * caller skips transition checks and says why). tc_trace_poll() never
+ * blocks: it appends what the kernel recorded since the last poll, merged
+ * across CPUs in time order (an event still being written on another CPU
+ * while a poll reads may come first in the next poll's batch). It reports
+ * with -ENOBUFS, after appending what it could read, when the kernel
+ * dropped events. tc_trace_close() removes the instance; it must run on
+ * every exit path. Because a SIGKILLed runner cannot clean up,
+ * tc_trace_reap_stale() removes instances of tcpclose processes that no
+ * longer exist; the runner calls it at start.
  * Note the kernel has no event for TIME_WAIT: the full socket goes
  * FIN_WAIT2 (or CLOSING) -> CLOSE and a timewait mini-socket takes over;
  * merging that in is the caller's job (see play_timeline.c).
+ * Seen on Linux 6.18: CLOSE -> SYN_SENT comes before connect() picks the
+ * source port, and a socket reset by SO_LINGER{1,0} is destroyed with its
+ * address and peer port cleared; in both the event carries the tuple of
+ * the same socket's other events (same `sk`). The child of a listener starts LISTEN ->
+ * SYN_RECV. The sender's tcp_send_reset fires once its RST is out, so on
+ * loopback the peer's tcp_receive_reset usually comes first. The kernel's
+ * TCP_NEW_SYN_RECV (12, a request socket) is reported as SYN_RECV.
  * Times are CLOCK_MONOTONIC microseconds (the clock of uv_hrtime()).
+ * Runs in the runner's thread; not thread-safe.
  */
 #ifndef TCPCLOSE_TRACE_H
 #define TCPCLOSE_TRACE_H
@@ -35,8 +51,13 @@ struct tc_trace_event {
   int64_t t_us;            /* CLOCK_MONOTONIC, microseconds */
   enum tc_trace_kind kind;
   struct tc_tuple tuple;   /* local = the socket's own saddr:sport */
-  int from, to;            /* TC_TRACE_STATE: enum tc_state values */
-  char reason[40];         /* tcp_send_reset's reason (kernels >= 6.10), else "" */
+  int from, to;            /* TC_TRACE_STATE: enum tc_state values. SEND_RESET:
+                              from = the sender's state (TC_STATE_GONE when no
+                              socket owns the segment), to = -1. Others: -1 */
+  char reason[40];         /* tcp_send_reset's reason (kernels >= 6.10) as the
+                              kernel names it ("TCP_ABORT_ON_CLOSE"), else "" */
+  uint64_t sk;             /* the kernel's socket address: the same for every
+                              event of one socket while it lives; 0 if none */
 };
 
 typedef struct tc_trace tc_trace;
