@@ -125,7 +125,9 @@ static int parse_args(struct tc__parser *p, struct tc_action_step *a) {
 }
 
 static int check_listen(struct tc__parser *p, const struct tc_action_step *a, struct tc__role_track *r) {
-  if (r->listener_open) return tc__perr(p, "server listens twice (first at line %d)", r->listen_line);
+  /* port=same may retry a listen that failed (EADDRINUSE on a restart) */
+  if (r->listener_open && !a->same_port)
+    return tc__perr(p, "server listens twice (first at line %d)", r->listen_line);
   if (a->same_port && !r->listen_line) return tc__perr(p, "port=same needs an earlier server listen");
   r->listen_line = p->line;
   r->listener_open = 1;
@@ -199,6 +201,28 @@ static int take_background(struct tc__parser *p) {
   return 1;
 }
 
+/* "recv ... then close [linger=N]": the close is done by the peer itself
+ * the moment the recv completes, as a program that closes on EOF does;
+ * a round trip through the runner could miss the delayed-ACK window. */
+static int take_then(struct tc__parser *p, struct tc_action_step *a) {
+  size_t at = 0;
+  for (size_t i = 2; i < p->lx.ntok && !at; i++)
+    if (!p->lx.tok[i].quoted && strcmp(p->lx.tok[i].s, "then") == 0) at = i;
+  if (!at) return 0;
+  if (at + 1 >= p->lx.ntok || strcmp(p->lx.tok[at + 1].s, "close") != 0)
+    return tc__perr(p, "'then' can only be followed by close [linger=N]");
+  a->then_close = 1;
+  a->then_linger = TC_LINGER_NONE;
+  long n;
+  const char *v = at + 2 < p->lx.ntok ? option_value(p->lx.tok[at + 2].s, "linger") : NULL;
+  if (at + 2 < p->lx.ntok && (v == NULL || tc__parse_count(v, 3600, &n) < 0))
+    return tc__perr(p, "unknown option '%s' for then close (expected linger=N)", p->lx.tok[at + 2].s);
+  if (v != NULL) a->then_linger = (int)n;
+  if (at + 3 < p->lx.ntok) return tc__perr(p, "unexpected '%s' after then close", p->lx.tok[at + 3].s);
+  p->lx.ntok = at;
+  return 0;
+}
+
 int tc__parse_action(struct tc__parser *p) {
   struct tc_action_step a = {0};
   int bg = take_background(p);
@@ -212,9 +236,14 @@ int tc__parse_action(struct tc__parser *p) {
   if (a.action == TC_ACT_COUNT)
     return tc__perr(p, "unknown action '%s' for %s (expected listen, connect, accept, send, recv, shutdown, close, exit or kill)", name, tc_role_name(a.role));
   a.background = bg;
+  if ((rc = take_then(p, &a)) < 0) return rc;
+  if (a.then_close && a.action != TC_ACT_RECV)
+    return tc__perr(p, "'then close' only follows recv (close on end of stream)");
   if (bg && (a.action == TC_ACT_EXIT || a.action == TC_ACT_KILL || a.action == TC_ACT_LISTEN))
     return tc__perr(p, "'&' does not apply to %s: it never blocks", name);
-  if ((rc = parse_args(p, &a)) < 0 || (rc = check_order(p, &a)) < 0) {
+  struct tc_action_step close = {.role = a.role, .action = TC_ACT_CLOSE, .linger = a.then_linger};
+  if ((rc = parse_args(p, &a)) < 0 || (rc = check_order(p, &a)) < 0 ||
+      (a.then_close && (rc = check_order(p, &close)) < 0)) {
     free(a.text);
     return rc;
   }

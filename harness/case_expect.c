@@ -13,6 +13,17 @@
 #include "case_parse.h"
 #include "tcpclose/tcpstate.h"
 
+/* left>DURATION / left<DURATION: time left on the socket's timer. */
+static int parse_left(struct tc__parser *p, const char *tok, struct tc_expect_step *e) {
+  unsigned ms;
+  char op = tok[4];
+  if (tc_duration_parse(tok + 5, &ms) < 0)
+    return tc__perr(p, "%s: '%s' is not a duration (e.g. left>59s)", tok, tok + 5);
+  if (op == '>') e->left_min_ms = ms;
+  else e->left_max_ms = ms;
+  return 0;
+}
+
 /* conn=N: the role's Nth connection (1 = its first) rather than its latest. */
 static int parse_conn(struct tc__parser *p, const char *v, struct tc_expect_step *e) {
   long n;
@@ -30,16 +41,19 @@ static int parse_queue(struct tc__parser *p, const char *tok,
   long n;
   long *field = NULL;
   if (strncmp(tok, "conn=", 5) == 0) return parse_conn(p, tok + 5, e);
+  if (strncmp(tok, "left>", 5) == 0 || strncmp(tok, "left<", 5) == 0) return parse_left(p, tok, e);
+  if (eq == NULL) eq = strchr(tok, '>'); /* recvq>N, sendq>N: more than N */
   if (eq != NULL && strncmp(tok, "recvq", (size_t)(eq - tok)) == 0 && eq - tok == 5)
     field = &e->recvq;
   else if (eq != NULL && strncmp(tok, "sendq", (size_t)(eq - tok)) == 0 && eq - tok == 5)
     field = &e->sendq;
   if (field == NULL)
-    return tc__perr(p, "unknown option '%s' for a state checkpoint (expected recvq=N, sendq=N or conn=N)", tok);
+    return tc__perr(p, "unknown option '%s' for a state checkpoint (expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR or conn=N)", tok);
   if (*field != TC_QUEUE_ANY) return tc__perr(p, "%.*s given twice", (int)(eq - tok), tok);
   if (tc__parse_count(eq + 1, 1L << 30, &n) < 0)
     return tc__perr(p, "%.*s must be a byte count, not '%s'", (int)(eq - tok), tok, eq + 1);
   *field = n;
+  if (*eq == '>') *(field == &e->recvq ? &e->recvq_more : &e->sendq_more) = 1;
   return 0;
 }
 
@@ -66,8 +80,9 @@ static int parse_state(struct tc__parser *p, struct tc_expect_step *e) {
     int rc = parse_queue(p, p->lx.tok[i].s, e);
     if (rc < 0) return rc;
   }
-  if (st == TC_STATE_GONE && (e->recvq != TC_QUEUE_ANY || e->sendq != TC_QUEUE_ANY))
-    return tc__perr(p, "a socket that is gone has no queues to check");
+  if (st == TC_STATE_GONE && (e->recvq != TC_QUEUE_ANY || e->sendq != TC_QUEUE_ANY || e->left_min_ms >= 0 ||
+                              e->left_max_ms >= 0))
+    return tc__perr(p, "a socket that is gone has no queues or timer to check");
   return 0;
 }
 
@@ -104,9 +119,12 @@ static int parse_reset(struct tc__parser *p, struct tc_expect_step *e) {
   return tc__no_more(p, 4, "the reset reason");
 }
 
-/* wire: DIR FLAGS pairs, e.g. "c>s F. s>c F. c>s ." */
+/* wire: DIR FLAGS pairs, e.g. "c>s F. s>c F. c>s .", or none: no FIN or
+ * RST was sent at all. */
 static int parse_wire(struct tc__parser *p, struct tc_expect_step *e) {
   e->kind = TC_EXPECT_WIRE;
+  e->role = TC_CLIENT;
+  if (p->lx.ntok == 3 && strcmp(p->lx.tok[2].s, "none") == 0) return 0;
   size_t n = p->lx.ntok - 2;
   if (n == 0 || n % 2 != 0)
     return tc__perr(p, "'expect wire' needs direction and flags pairs (e.g. c>s F. s>c F. c>s .)");
@@ -133,6 +151,12 @@ static int parse_check(struct tc__parser *p, struct tc_expect_step *e) {
   if (strcmp(what, "path") == 0) return parse_path(p, e);
   if (strcmp(what, "reset-reason") == 0) return parse_reset(p, e);
   if (strcmp(what, "error") == 0) return parse_error(p, e);
+  if (strcmp(what, "received") == 0) {
+    e->kind = TC_EXPECT_RECEIVED;
+    if (p->lx.ntok < 4 || tc__parse_count(p->lx.tok[3].s, 1L << 30, &e->recvq) < 0)
+      return tc__perr(p, "'received' needs a byte count (what the role's last recv read)");
+    return tc__no_more(p, 4, "the byte count");
+  }
   if (strcmp(what, "eof") == 0) {
     e->kind = TC_EXPECT_EOF;
     return tc__no_more(p, 3, "eof");
@@ -162,7 +186,7 @@ static int parse_scope(struct tc__parser *p, const char *kw, struct tc_expect_st
 
 /* observe ROLE [conn=N]: the role's socket is recorded, not judged. */
 int tc__parse_observe(struct tc__parser *p) {
-  struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY, .observe_only = 1};
+  struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY, .left_min_ms = -1, .left_max_ms = -1, .observe_only = 1};
   if (p->lx.ntok < 2) return tc__perr(p, "'observe' needs a role (client or server)");
   int rc = tc__parse_role(p, p->lx.tok[1].s, &e.role);
   for (size_t i = 2; rc == 0 && i < p->lx.ntok; i++)
@@ -176,7 +200,7 @@ int tc__parse_observe(struct tc__parser *p) {
 }
 
 int tc__parse_expect(struct tc__parser *p) {
-  struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY};
+  struct tc_expect_step e = {.recvq = TC_QUEUE_ANY, .sendq = TC_QUEUE_ANY, .left_min_ms = -1, .left_max_ms = -1};
   const char *kw = p->lx.tok[0].s;
   if (strcmp(kw, "expect") != 0) {
     int rc = parse_scope(p, kw, &e);

@@ -35,9 +35,12 @@ static int parse_sysctl(struct tc__parser *p) {
   if (n >= sizeof st->u.sysctl.name || strlen(eq + 1) >= sizeof st->u.sysctl.value)
     return tc__perr(p, "sysctl '%s' is too long", t);
   snprintf(st->u.sysctl.name, sizeof st->u.sysctl.name, "%.*s", (int)n, t);
-  snprintf(st->u.sysctl.value, sizeof st->u.sysctl.value, "%s", eq + 1);
+  /* a value of several words (ip_local_port_range) is the rest of the line */
+  size_t off = (size_t)snprintf(st->u.sysctl.value, sizeof st->u.sysctl.value, "%s", eq + 1);
+  for (size_t i = 2; i < p->lx.ntok && off < sizeof st->u.sysctl.value; i++)
+    off += (size_t)snprintf(st->u.sysctl.value + off, sizeof st->u.sysctl.value - off, " %s", p->lx.tok[i].s);
   p->c->needs_netns = 1;
-  return tc__no_more(p, 2, "NAME=VALUE");
+  return 0;
 }
 
 static int parse_drop_count(struct tc__parser *p, const char *t, unsigned *count) {

@@ -32,5 +32,6 @@ void tc__cases_free(struct tc__case_set *set);
 int tc__cmd_run(int argc, char **argv);
 int tc__cmd_check(int argc, char **argv);
 int tc__cmd_list(int argc, char **argv);
+int tc__cmd_compare(int argc, char **argv);
 
 #endif

@@ -10,35 +10,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "run_sched.h"
 #include "tcpclose/play.h"
 #include "tcpclose/result.h"
 #include "tcpclose/trace.h"
 
 struct run {
-  uv_loop_t *loop;
   struct tc__case_set set;
-  size_t *order;           /* indices of the cases to play */
-  size_t n, next;
+  const tc_case **cases;   /* the cases to play, in order */
+  size_t n;
+  tc_case *v6;             /* --family: cases played again over ::1 */
+  size_t nv6;
   tc_case_result *results;
-  tc_play *current;
   struct tc_play_opts opts;
-  uv_signal_t sig[3];
   int interrupted;
   size_t counts[TC_ERROR + 1];
 };
 
 static const char usage[] =
-    "usage: tcpclose run [-v] [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
+    "usage: tcpclose run [-v] [-j N] [--quick] [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
     "  plays the case files (default: the cases/ directory)\n"
     "  --json FILE      write the results file (atomically)\n"
     "  --filter GLOB    only cases whose name matches GLOB\n"
     "  --observer NAME  snapshot observer (procfs)\n"
     "  --timeout DUR    limit of a blocking action (default 5s)\n"
     "  --no-netns       play on this namespace's loopback (to watch with tcpdump, ss)\n"
-    "  -v, --verbose    print each case's timeline as it happens\n";
+    "  -j, --jobs N     cases played at once (default: all, so a run lasts as\n"
+    "                   long as its longest case)\n"
+    "  --quick          leave out cases tagged slow\n"
+    "  --family F       ipv4 (as the cases say), ipv6 (all over ::1) or both\n"
+    "  -v, --verbose    print each case's timeline as it happens (one case at a time)\n";
 
 /* One line per distinct reason checkpoints were skipped, with a count. */
 static void print_skips(const tc_case_result *r) {
@@ -58,11 +63,13 @@ static void print_skips(const tc_case_result *r) {
 
 static void print_case(const tc_case_result *r) {
   static const char *const tag[] = {"pass ", "FAIL ", "skip ", "ERROR"};
-  printf("%s %-36s %6.2f s\n", tag[r->verdict], r->name, r->duration_ms / 1000.0);
+  printf("%s %-36s %6.2f s", tag[r->verdict], r->name, r->duration_ms / 1000.0);
+  if (r->attempt > 1) printf("  (attempt %d)", r->attempt);
+  printf("\n");
   for (size_t i = 0; r->verdict == TC_FAIL && i < r->nchecks; i++) {
     const struct tc_check *c = &r->checks[i];
-    const char *what = strncmp(c->expect, "expect ", 7) == 0 ? c->expect + 7 : c->expect;
-    if (!c->pass) printf("      %s:%d: expected %s but got %s\n", r->file, c->line, what, c->observed);
+    const char *what = strchr(c->expect, ' ') ? strchr(c->expect, ' ') + 1 : c->expect; /* after expect[...] */
+    if (!c->pass && !c->skipped && !c->observation) printf("      %s:%d: expected %s but got %s\n", r->file, c->line, what, c->observed);
   }
   if (r->verdict != TC_FAIL && r->verdict != TC_PASS && r->reason)
     printf("      %s: %s\n", r->file, r->reason);
@@ -74,65 +81,44 @@ static void print_line(const char *line, void *arg) {
   printf("%s\n", line);
 }
 
-static void start_next(struct run *run);
-
-static void play_done(tc_play *play, void *arg) {
+static void on_result(const tc_case_result *r, void *arg) {
   struct run *run = arg;
-  tc_case_result *r = &run->results[run->next - 1];
-  tc_play_free(play);
-  run->current = NULL;
-  if (!run->interrupted) {
-    run->counts[r->verdict]++;
-    print_case(r);
-  }
-  start_next(run);
+  run->counts[r->verdict]++;
+  print_case(r);
 }
 
-static void start_next(struct run *run) {
-  if (run->interrupted || run->next == run->n) {
-    for (int i = 0; i < 3; i++) uv_close((uv_handle_t *)&run->sig[i], NULL);
-    return;
-  }
-  size_t i = run->next++;
-  const tc_case *c = &run->set.cases[run->order[i]];
+static void on_start(const tc_case *c, void *arg) {
+  struct run *run = arg;
   if (run->opts.on_line != NULL) printf("case %s (%s)\n", c->name, c->file);
-  int rc = tc_play_start(run->loop, &run->set.cases[run->order[i]], &run->opts,
-                         &run->results[i], play_done, run, &run->current);
-  if (rc < 0) {
-    fprintf(stderr, "tcpclose run: cannot start a case: %s\n", strerror(-rc));
-    run->interrupted = SIGABRT;
-    start_next(run);
-  }
-}
-
-static void on_signal(uv_signal_t *s, int signum) {
-  struct run *run = s->data;
-  run->interrupted = signum;
-  if (run->current != NULL) tc_play_abort(run->current, "interrupted");
 }
 
 struct run_args {
   const char *json, *filter, *observer;
   unsigned timeout_ms;
-  int verbose, no_netns;
+  int verbose, no_netns, quick;
+  long jobs;
+  const char *family;
 };
 
 /* Returns -1 to go on, else an exit status. */
 static int parse_args(int argc, char **argv, struct run_args *a) {
-  static const struct option longopts[] = {{"json", required_argument, NULL, 'j'},
+  static const struct option longopts[] = {{"json", required_argument, NULL, 'o' + 256},
                                            {"filter", required_argument, NULL, 'f'},
                                            {"observer", required_argument, NULL, 'o'},
                                            {"timeout", required_argument, NULL, 't'},
                                            {"verbose", no_argument, NULL, 'v'},
                                            {"no-netns", no_argument, NULL, 'N'},
+                                           {"jobs", required_argument, NULL, 'j'},
+                                           {"quick", no_argument, NULL, 'q'},
+                                           {"family", required_argument, NULL, 'f' + 256},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":hvj:", longopts, NULL)) != -1) {
     switch (c) {
-    case 'j': a->json = optarg; break;
+    case 'o' + 256: a->json = optarg; break;
     case 'f': a->filter = optarg; break;
     case 'o': a->observer = optarg; break;
     case 't':
@@ -143,6 +129,23 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
       break;
     case 'v': a->verbose = 1; break;
     case 'N': a->no_netns = 1; break;
+    case 'q': a->quick = 1; break;
+    case 'f' + 256:
+      if (strcmp(optarg, "ipv4") != 0 && strcmp(optarg, "ipv6") != 0 && strcmp(optarg, "both") != 0) {
+        fprintf(stderr, "tcpclose run: --family '%s' must be ipv4, ipv6 or both\n", optarg);
+        return TC__EXIT_USAGE;
+      }
+      a->family = optarg;
+      break;
+    case 'j': {
+      char *end;
+      a->jobs = strtol(optarg, &end, 10);
+      if (*end != '\0' || a->jobs < 1 || a->jobs > 256) {
+        fprintf(stderr, "tcpclose run: --jobs '%s' must be a number from 1 to 256\n", optarg);
+        return TC__EXIT_USAGE;
+      }
+      break;
+    }
     case 'h': fputs(usage, stdout); return TC__EXIT_OK;
     case ':':
       fprintf(stderr, "tcpclose run: option '%s' needs a value\n", argv[optind - 1]);
@@ -165,17 +168,40 @@ static int json_dir_ok(const char *json) {
   return ok;
 }
 
-static int select_cases(struct run *run, const char *filter) {
-  run->order = calloc(run->set.n ? run->set.n : 1, sizeof *run->order);
-  run->results = calloc(run->set.n ? run->set.n : 1, sizeof *run->results);
-  if (run->order == NULL || run->results == NULL) return -ENOMEM;
-  for (size_t i = 0; i < run->set.n; i++)
-    if (filter == NULL || fnmatch(filter, run->set.cases[i].name, 0) == 0) run->order[run->n++] = i;
+/* The same case over ::1, named NAME@ipv6; shares the steps of the
+ * original, only its name is its own. */
+static const tc_case *ipv6_copy(struct run *run, const tc_case *c) {
+  tc_case *v = &run->v6[run->nv6];
+  size_t len = strlen(c->name) + sizeof "@ipv6";
+  *v = *c;
+  v->family = AF_INET6;
+  if ((v->name = malloc(len)) == NULL) return NULL;
+  snprintf(v->name, len, "%s@ipv6", c->name);
+  run->nv6++;
+  return v;
+}
+
+static int select_cases(struct run *run, const struct run_args *a) {
+  int v4 = a->family == NULL || strcmp(a->family, "ipv6") != 0;
+  int v6 = a->family != NULL && strcmp(a->family, "ipv4") != 0;
+  size_t cap = 2 * run->set.n + 1;
+  run->cases = calloc(cap, sizeof *run->cases);
+  run->results = calloc(cap, sizeof *run->results);
+  run->v6 = calloc(cap, sizeof *run->v6);
+  if (run->cases == NULL || run->results == NULL || run->v6 == NULL) return -ENOMEM;
+  for (size_t i = 0; i < run->set.n; i++) {
+    const tc_case *c = &run->set.cases[i], *copy;
+    if (a->filter != NULL && fnmatch(a->filter, c->name, 0) != 0) continue;
+    if (a->quick && tc_case_has_tag(c, "slow")) continue;
+    if (v4 || c->family == AF_INET6) run->cases[run->n++] = c;
+    if (!v6 || c->family == AF_INET6) continue;
+    if ((copy = ipv6_copy(run, c)) == NULL) return -ENOMEM;
+    run->cases[run->n++] = copy;
+  }
   return 0;
 }
 
-static int play_all(struct run *run) {
-  static const int signums[3] = {SIGINT, SIGTERM, SIGHUP};
+static int play_all(struct run *run, const struct run_args *a) {
   char exe[4096];
   size_t len = sizeof exe;
   if (uv_exepath(exe, &len) < 0) {
@@ -183,16 +209,15 @@ static int play_all(struct run *run) {
     return TC__EXIT_USAGE;
   }
   run->opts.self_exe = exe;
-  run->loop = uv_default_loop();
   tc_trace_reap_stale(); /* instances a SIGKILLed run could not remove */
-  for (int i = 0; i < 3; i++) {
-    uv_signal_init(run->loop, &run->sig[i]);
-    run->sig[i].data = run;
-    uv_signal_start(&run->sig[i], on_signal, signums[i]);
+  /* A live timeline reads only one case at a time. */
+  size_t jobs = a->verbose ? 1 : a->jobs > 0 ? (size_t)a->jobs : run->n;
+  struct tc__sched_opts o = {.jobs = jobs ? jobs : 1, .progress = !a->verbose && isatty(STDOUT_FILENO),
+                             .play = &run->opts, .on_start = on_start, .on_result = on_result, .arg = run};
+  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted) < 0) {
+    fprintf(stderr, "tcpclose run: out of memory\n");
+    return TC__EXIT_FAIL;
   }
-  start_next(run);
-  uv_run(run->loop, UV_RUN_DEFAULT);
-  uv_loop_close(run->loop);
   return 0;
 }
 
@@ -225,9 +250,10 @@ int tc__cmd_run(int argc, char **argv) {
   if (rc >= 0) return rc;
   if (a.json != NULL && !json_dir_ok(a.json)) return TC__EXIT_USAGE;
   if ((rc = tc__cases_load(argv + optind, argc - optind, &run.set)) != 0) return rc;
-  if (select_cases(&run, a.filter) < 0) rc = TC__EXIT_FAIL;
+  if (select_cases(&run, &a) < 0) rc = TC__EXIT_FAIL;
   else if (run.n == 0) {
-    fprintf(stderr, "tcpclose run: no case matches --filter '%s'\n", a.filter);
+    fprintf(stderr, "tcpclose run: no case matches --filter '%s'%s\n", a.filter ? a.filter : "*",
+            a.quick ? " outside the slow ones" : "");
     rc = TC__EXIT_USAGE;
   }
   run.opts.observer = a.observer;
@@ -235,10 +261,12 @@ int tc__cmd_run(int argc, char **argv) {
   if (a.verbose) run.opts.on_line = print_line;
   run.opts.no_netns = a.no_netns;
   uint64_t t0 = uv_hrtime();
-  if (rc == 0 && (rc = play_all(&run)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
+  if (rc == 0 && (rc = play_all(&run, &a)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
   for (size_t i = 0; i < run.n; i++) tc_case_result_free(&run.results[i]);
   free(run.results);
-  free(run.order);
+  free(run.cases);
+  for (size_t i = 0; i < run.nv6; i++) free(run.v6[i].name);
+  free(run.v6);
   tc__cases_free(&run.set);
   return rc;
 }

@@ -15,6 +15,7 @@ static const char usage[] =
     "  run [-v] [--json FILE] [--filter GLOB] [...] [FILE|DIR ...]  play cases (default: cases/)\n"
     "  check FILE|DIR ...                                validate case files\n"
     "  list [FILE|DIR ...]                               list cases with what they show\n"
+    "  compare [--markdown] A.json B.json [...]          where results files differ\n"
     "  --version, --help\n"
     "exit status: 0 all passed, 1 a case failed, 2 bad usage or case file, 130 interrupted\n";
 
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) return tc__cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0) return tc__cmd_check(argc - 2, argv + 2);
   if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);
+  if (strcmp(cmd, "compare") == 0) return tc__cmd_compare(argc - 2, argv + 2);
   if (strcmp(cmd, "--version") == 0) {
     printf("tcpclose %s\n", TCPCLOSE_VERSION);
     return TC__EXIT_OK;

@@ -54,27 +54,27 @@ static void proto_error(struct tc__peer *p, unsigned id, const char *why) {
 static void dispatch(struct tc__peer *p, char *line) {
   char verb[16] = "", a1[128] = "", a2[TC__PROTO_LINE_MAX] = "";
   unsigned id = 0;
-  long n1 = 0, n2 = 0;
+  long n1 = 0, n2 = 0, n3 = 0, n4 = 0;
   if (sscanf(line, "%u %15s", &id, verb) != 2 || id == 0) {
     proto_error(p, id, "malformed command");
     return;
   }
   const char *args = strchr(strchr(line, ' ') + 1, ' ');
   args = args ? args + 1 : "";
-  if (strcmp(verb, "listen") == 0 && sscanf(args, "%127s %ld %ld", a1, &n1, &n2) == 3)
-    tc__peer_listen(p, id, a1, (int)n1, (int)n2);
-  else if (strcmp(verb, "connect") == 0 && sscanf(args, "%127s %ld", a1, &n1) == 2)
-    tc__peer_connect(p, id, a1, (unsigned)n1);
+  if (strcmp(verb, "listen") == 0 && sscanf(args, "%127s %ld %ld %ld", a1, &n1, &n2, &n3) == 4)
+    tc__peer_listen(p, id, a1, (unsigned)n1, (int)n2, (int)n3);
+  else if (strcmp(verb, "connect") == 0 && sscanf(args, "%127s %ld %ld %ld", a1, &n1, &n2, &n4) == 4)
+    tc__peer_connect(p, id, a1, (unsigned)n1, (unsigned)n2, (int)n4);
   else if (strcmp(verb, "accept") == 0)
     tc__peer_accept(p, id);
   else if (strcmp(verb, "send") == 0 && sscanf(args, "%ld %8191s", &n1, a2) >= 1)
     tc__peer_send(p, id, (size_t)n1, a2);
-  else if (strcmp(verb, "recv") == 0 && sscanf(args, "%127s %ld", a1, &n1) >= 1)
-    tc__peer_recv(p, id, a1[0], (size_t)n1);
+  else if (strcmp(verb, "recv") == 0 && sscanf(args, "%127s %ld %ld", a1, &n1, &n2) == 3)
+    tc__peer_recv(p, id, a1[0], (size_t)n1, (int)n2);
   else if (strcmp(verb, "shutdown") == 0 && sscanf(args, "%127s", a1) == 1)
     tc__peer_shutdown(p, id, a1);
-  else if (strcmp(verb, "close") == 0 && sscanf(args, "%ld", &n1) == 1)
-    tc__peer_close(p, id, (int)n1);
+  else if (strcmp(verb, "close") == 0 && sscanf(args, "%ld %127s", &n1, a1) == 2)
+    tc__peer_close(p, id, (int)n1, strcmp(a1, "listener") == 0);
   else if (strcmp(verb, "exit") == 0)
     _exit(0); /* the point: the kernel, not the program, closes the sockets */
   else

@@ -27,6 +27,7 @@ struct tc__peer_op {
   size_t want;   /* bytes to send or read */
   size_t done;
   int eof;
+  int then_linger; /* recv: -2, or close right after with this linger */
   char *data;    /* send payload, owned */
 };
 
@@ -51,12 +52,16 @@ void tc__peer_reply(struct tc__peer *p, unsigned id, int err, const char *fmt, .
 
 /* Socket operations (peer_sock.c). Each either answers at once or leaves
  * an op pending, completed by the poll callbacks. */
-void tc__peer_listen(struct tc__peer *p, unsigned id, const char *host, int backlog, int reuse);
-void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigned port);
+void tc__peer_listen(struct tc__peer *p, unsigned id, const char *host, unsigned port, int backlog,
+                     int reuse);
+void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigned port,
+                      unsigned from_port, int reuse);
 void tc__peer_accept(struct tc__peer *p, unsigned id);
 void tc__peer_send(struct tc__peer *p, unsigned id, size_t n, const char *hex);
-void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n);
+/* then_linger: -2 nothing more; else close (with that linger, -1 none) the
+ * moment the recv is done, before answering. */
+void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n, int then_linger);
 void tc__peer_shutdown(struct tc__peer *p, unsigned id, const char *how);
-void tc__peer_close(struct tc__peer *p, unsigned id, int linger);
+void tc__peer_close(struct tc__peer *p, unsigned id, int linger, int listener);
 
 #endif

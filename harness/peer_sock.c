@@ -118,11 +118,12 @@ static void op_done(struct tc__peer_op *op) {
 
 /* ---- listen, connect, accept ---- */
 
-void tc__peer_listen(struct tc__peer *p, unsigned id, const char *host, int backlog, int reuse) {
+void tc__peer_listen(struct tc__peer *p, unsigned id, const char *host, unsigned port, int backlog,
+                     int reuse) {
   struct sockaddr_storage ss;
   socklen_t sl;
   int one = 1, fd = -1;
-  if (sockaddr_from(host, 0, &ss, &sl) < 0) errno = EINVAL;
+  if (sockaddr_from(host, port, &ss, &sl) < 0) errno = EINVAL;
   else if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0) ;
   else if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) ;
   else if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) ;
@@ -161,15 +162,35 @@ static void finish_connect(struct tc__peer *p) {
   reply_tuple(p, id, p->cfd, &p->connect_to);
 }
 
-void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigned port) {
+/* Binds a connecting socket to `from_port` first (port=same), after
+ * SO_REUSEADDR when asked, so that a new connection can take the 4-tuple of
+ * one in TIME_WAIT when the kernel allows it. */
+static int bind_from(int fd, const struct sockaddr_storage *to, unsigned from_port, int reuse) {
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  char host[INET6_ADDRSTRLEN];
+  int one = 1;
+  const void *addr = to->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)to)->sin6_addr
+                                              : (const void *)&((const struct sockaddr_in *)to)->sin_addr;
+  if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return -1;
+  if (from_port == 0) return 0;
+  inet_ntop(to->ss_family, addr, host, sizeof host);
+  if (sockaddr_from(host, from_port, &ss, &sl) < 0) return errno = EINVAL, -1;
+  return bind(fd, (struct sockaddr *)&ss, sl);
+}
+
+void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigned port,
+                      unsigned from_port, int reuse) {
   struct sockaddr_storage *ss = &p->connect_to;
   socklen_t sl;
   if (sockaddr_from(host, port, ss, &sl) < 0) {
     tc__peer_reply(p, id, EINVAL, "");
     return;
   }
+  errno = 0;
   p->cfd = socket(ss->ss_family, SOCK_STREAM, 0);
-  if (p->cfd < 0 || set_blocking(p->cfd, 0) < 0 || watch(p, p->cfd, &p->cpoll) < 0) {
+  if (p->cfd < 0 || bind_from(p->cfd, ss, from_port, reuse) < 0 || set_blocking(p->cfd, 0) < 0 ||
+      watch(p, p->cfd, &p->cpoll) < 0) {
     int err = errno ? errno : ENOMEM;
     drop_conn(p);
     tc__peer_reply(p, id, err, "");
@@ -268,12 +289,19 @@ void tc__peer_send(struct tc__peer *p, unsigned id, size_t n, const char *hex) {
   update_polls(p);
 }
 
+static int close_socket(struct tc__peer *p, int linger, int listener);
+
+/* Answers the recv; with "then close", closes first, at once. */
 static void finish_recv(struct tc__peer *p, int err) {
   struct tc__peer_op *op = &p->recv_op;
   unsigned id = op->id;
   size_t done = op->done;
-  int eof = op->eof;
+  int eof = op->eof, then = op->then_linger;
   op_done(op);
+  if (then != -2) {
+    int cerr = close_socket(p, then, 0);
+    if (err == 0) err = cerr;
+  }
   tc__peer_reply(p, id, err, "%zu %d", done, eof);
 }
 
@@ -295,7 +323,7 @@ static void try_recv(struct tc__peer *p) {
   }
 }
 
-void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n) {
+void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n, int then_linger) {
   if (p->cfd < 0 || p->recv_op.id) {
     tc__peer_reply(p, id, p->cfd < 0 ? ENOTCONN : EALREADY, "0 0");
     return;
@@ -303,6 +331,7 @@ void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n) {
   p->recv_op.id = id;
   p->recv_op.mode = mode;
   p->recv_op.want = n;
+  p->recv_op.then_linger = then_linger;
   try_recv(p);
   update_polls(p);
 }
@@ -326,13 +355,11 @@ void tc__peer_shutdown(struct tc__peer *p, unsigned id, const char *how) {
 /* Closes the connection, or the listener when there is no connection.
  * Operations still pending on it end unanswered: they were background
  * actions the script chose to cut short. */
-void tc__peer_close(struct tc__peer *p, unsigned id, int linger) {
-  int is_conn = p->cfd >= 0;
+/* Closes the connection (or the listener); returns the errno, 0 if none. */
+static int close_socket(struct tc__peer *p, int linger, int listener) {
+  int is_conn = p->cfd >= 0 && !listener;
   int fd = is_conn ? p->cfd : p->lfd;
-  if (fd < 0) {
-    tc__peer_reply(p, id, EBADF, "");
-    return;
-  }
+  if (fd < 0) return EBADF;
   struct linger lg = {.l_onoff = 1, .l_linger = linger};
   int err = 0;
   if (linger >= 0 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0) err = errno;
@@ -352,5 +379,9 @@ void tc__peer_close(struct tc__peer *p, unsigned id, int linger) {
   }
   if (close(fd) < 0 && err == 0) err = errno;
   update_polls(p);
-  tc__peer_reply(p, id, err, "");
+  return err;
+}
+
+void tc__peer_close(struct tc__peer *p, unsigned id, int linger, int listener) {
+  tc__peer_reply(p, id, close_socket(p, linger, listener), "");
 }

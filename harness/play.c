@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "netns.h"
 #include "play_internal.h"
@@ -23,7 +24,7 @@ static void set_verdict(struct tc_play *play) {
   if (r->verdict == TC_ERROR || r->verdict == TC_SKIP) return;
   for (size_t i = 0; i < r->nchecks; i++) {
     const struct tc_check *ck = &r->checks[i];
-    if (!ck->pass && !ck->skipped) {
+    if (!ck->pass && !ck->skipped && !ck->observation) {
       tc_case_result_set(r, TC_FAIL, "line %d: %s: got %s", ck->line, ck->expect, ck->observed);
       return;
     }
@@ -32,7 +33,7 @@ static void set_verdict(struct tc_play *play) {
 }
 
 void tc__play_release(struct tc_play *play) {
-  if (--play->open_handles > 0) return;
+  if (--play->open_handles > 0 || !play->closing) return;
   tc_observer_close(play->obs);
   play->obs = NULL;
   play->done(play, play->arg);
@@ -109,6 +110,22 @@ static unsigned timeout_for(const struct tc_play *play, const struct tc_action_s
   return base;
 }
 
+/* Where a listen or connect goes: the case family's loopback, the port the
+ * server listened on before (port=same), the client's previous local port. */
+static void where_for(const struct tc_play *play, const struct tc_action_step *a,
+                      struct tc__proto_where *w, char *host, size_t len) {
+  const struct tc__link *srv = &play->link[TC_SERVER];
+  const struct tc_tuple *prev = tc__link_conn(&play->link[TC_CLIENT], 0);
+  snprintf(host, len, "%s", play->c->family == AF_INET6 ? "::1" : "127.0.0.1");
+  w->host = host;
+  w->port = a->same_port && srv->has_listener ? srv->listener.port : 0;
+  w->from_port = 0;
+  if (a->action != TC_ACT_CONNECT) return;
+  inet_ntop(srv->listener.family, srv->listener.bytes, host, len);
+  w->port = srv->listener.port;
+  if (a->same_port && prev != NULL) w->from_port = prev->local.port;
+}
+
 /* Sends an action to its peer. Returns 1 when the play must wait for it. */
 static int start_action(struct tc_play *play, const struct tc_step *st) {
   const struct tc_action_step *a = &st->u.act;
@@ -125,14 +142,11 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
   if (a->action == TC_ACT_KILL) return 1;
   if (a->action == TC_ACT_CONNECT && !srv->has_listener)
     return tc__play_fail(play, "line %d: the server has no listening socket to connect to", st->line), 1;
-  char host[TC_ADDR_STRLEN] = "127.0.0.1", cmd[TC__PROTO_LINE_MAX];
-  unsigned port = 0;
-  if (a->action == TC_ACT_CONNECT) {
-    inet_ntop(srv->listener.family, srv->listener.bytes, host, sizeof host);
-    port = srv->listener.port;
-  }
+  char host[TC_ADDR_STRLEN], cmd[TC__PROTO_LINE_MAX];
+  struct tc__proto_where w;
+  where_for(play, a, &w, host, sizeof host);
   unsigned id = (unsigned)play->step + 1;
-  if (tc__proto_command(a, id, host, port, cmd, sizeof cmd) < 0 || tc__link_send(l, cmd) < 0)
+  if (tc__proto_command(a, id, &w, cmd, sizeof cmd) < 0 || tc__link_send(l, cmd) < 0)
     return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line, tc_role_name(a->role)), 1;
   if (a->action == TC_ACT_EXIT) return 1;
   if (a->background) {

@@ -16,11 +16,11 @@ static void put(char *buf, size_t len, size_t *off, const char *a, const char *b
 }
 
 /* The states a role's connection went through, from ESTABLISHED on. */
-static size_t role_path(const tc_case_result *r, int role, int *path, size_t max) {
+static size_t role_path(const tc_case_result *r, int role, int conn, int *path, size_t max) {
   size_t n = 0;
   for (size_t i = 0; i < r->ntransitions && n < max; i++) {
     const struct tc_transition *t = &r->transitions[i];
-    if (t->role != role) continue;
+    if (t->role != role || t->conn != conn) continue;
     if (n == 0 && t->to != TC_STATE_ESTABLISHED) continue;
     if (n == 0 || path[n - 1] != t->to) path[n++] = t->to;
   }
@@ -30,7 +30,8 @@ static size_t role_path(const tc_case_result *r, int role, int *path, size_t max
 static void check_path(struct tc_play *play, const struct tc_step *st, char *seen, size_t len) {
   const struct tc_expect_step *e = &st->u.exp;
   int path[TC_MAX_PATH * 2];
-  size_t n = role_path(play->res, e->role, path, sizeof path / sizeof path[0]), off = 0;
+  int conn = e->conn ? e->conn : play->link[e->role].nconns;
+  size_t n = role_path(play->res, e->role, conn, path, sizeof path / sizeof path[0]), off = 0;
   int pass = n == e->npath;
   for (size_t i = 0; i < n; i++) {
     put(seen, len, &off, i ? " " : "", tc_state_name(path[i]));
@@ -54,13 +55,13 @@ static void check_wire(struct tc_play *play, const struct tc_step *st, char *see
     put(seen, len, &off, " ", s->flags);
     pass = pass && k < e->nwire && (int)e->wire[k].from == s->from && strcmp(e->wire[k].flags, s->flags) == 0;
   }
-  if (first == r->nsegments) snprintf(seen, len, "no FIN or RST seen");
+  if (first == r->nsegments) snprintf(seen, len, "none");
   tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
 }
 
 static void check_reset(struct tc_play *play, const struct tc_step *st, char *seen, size_t len) {
   const struct tc_expect_step *e = &st->u.exp;
-  const char *got = play->tl[e->role].reset_reason[0] ? play->tl[e->role].reset_reason : "none";
+  const char *got = play->reset_reason[e->role][0] ? play->reset_reason[e->role] : "none";
   snprintf(seen, len, "%s", got);
   tc_case_result_add_check(play->res, st->line, st->text, seen, strcmp(got, e->reason) == 0, NULL);
 }

@@ -13,6 +13,8 @@
 #include "tcpclose/trace.h"
 #include "tcpclose/wire.h"
 
+#define TC__MAX_CONNS 8
+
 /* The runner's end of one peer, and what it learned of that role. */
 struct tc__link {
   struct tc_play *play;
@@ -26,11 +28,13 @@ struct tc__link {
   int ending;              /* exit or kill was asked: its end is no surprise */
   int64_t exit_status;
   int term_signal;
-  int has_listener, has_conn;
+  int has_listener;
   struct tc_addr listener;
-  struct tc_tuple conn;    /* this role's end: local is its own address */
+  struct tc_tuple conns[TC__MAX_CONNS]; /* this role's ends, oldest first */
+  int nconns;
   int last_err;            /* errno of the last failed socket call, 0 none */
   int eof;                 /* its last recv saw end of stream */
+  size_t received;         /* bytes its last recv read */
 };
 
 /* What the timeline knows of one role's connection (play_timeline.c). */
@@ -40,12 +44,18 @@ struct tc__role_timeline {
   int closing;         /* a trace X -> CLOSE waits to learn what took over */
   int64_t close_us;    /* when (CLOCK_MONOTONIC) */
   int mini;            /* a timewait mini-socket took over: polling tracks it */
-  char reset_reason[40]; /* of the last RST this role's socket sent */
 };
 
+/* Connection n (1 = the first) of a link, the latest for n = 0; NULL when
+ * it has none. */
+static inline const struct tc_tuple *tc__link_conn(const struct tc__link *l, int n) {
+  if (n == 0) n = l->nconns;
+  return n >= 1 && n <= l->nconns ? &l->conns[n - 1] : NULL;
+}
+
 #define TC__SETTLE_POLL_MS 10u
-#define TC__TIMELINE_POLL_MS 5u
-#define TC__MAX_QUERIES (2 * TC_ROLE_COUNT)
+#define TC__TIMELINE_POLL_MS 25u
+#define TC__MAX_QUERIES ((1 + TC__MAX_CONNS) * TC_ROLE_COUNT)
 
 struct tc_play {
   uv_loop_t *loop;
@@ -68,12 +78,14 @@ struct tc_play {
   tc_trace *trace;
   tc_wire *wire;
   size_t trace_seen, wire_seen;
-  struct tc__role_timeline tl[TC_ROLE_COUNT];
+  struct tc__role_timeline tl[TC_ROLE_COUNT][TC__MAX_CONNS]; /* per connection */
+  char reset_reason[TC_ROLE_COUNT][40]; /* of the last RST a role's socket sent */
   uv_timer_t tl_timer;     /* drains trace and wire while the case runs */
   int tl_timer_open;
   uv_process_t holder;     /* the namespace holder (netns.h), if any */
   int holder_fd;           /* our end of its control socket, -1 none */
   int holder_open, holder_running;
+  int opening;             /* observers being opened on the threadpool */
   int finished;            /* verdict known; tearing down */
   int closing;             /* handles are being closed */
   int open_handles;
@@ -96,9 +108,12 @@ void tc__link_close(struct tc__link *l);
 
 /* play_timeline.c */
 void tc__timeline_init(struct tc_play *play);
-void tc__timeline_open(struct tc_play *play, uint16_t port);
+/* Starts opening the observers on the server's port, off the loop; returns 1
+ * when it did, and then the step in progress completes once they are open. */
+int tc__timeline_open(struct tc_play *play, uint16_t port);
 void tc__timeline_poll(struct tc_play *play);
-void tc__timeline_observed(struct tc_play *play, int role, const struct tc_sock *s);
+/* A snapshot of connection conn (1-based) of a role. */
+void tc__timeline_observed(struct tc_play *play, int role, int conn, const struct tc_sock *s);
 void tc__timeline_line(struct tc_play *play, int64_t t_us, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void tc__timeline_close(struct tc_play *play);

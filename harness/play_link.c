@@ -42,23 +42,34 @@ static int parse_endpoint(const char **s, struct tc_addr *a) {
   return tc_addr_parse(host, port, a);
 }
 
+/* Records a connection of a role, once. */
+static void add_conn(struct tc__link *l, const struct tc_tuple *t) {
+  for (int i = 0; i < l->nconns; i++)
+    if (tc_addr_equal(&l->conns[i].local, &t->local) && tc_addr_equal(&l->conns[i].remote, &t->remote))
+      return;
+  if (l->nconns < TC__MAX_CONNS) l->conns[l->nconns++] = *t;
+}
+
 /* Learns from a successful listen, connect or accept where the sockets are. */
 static int learn_sockets(struct tc__link *l, enum tc_action act, const char *rest) {
   struct tc__link *srv = &l->play->link[TC_SERVER];
   if (act == TC_ACT_LISTEN) {
     l->has_listener = parse_endpoint(&rest, &l->listener) == 0;
     if (!l->has_listener) return -EINVAL;
-    tc__timeline_open(l->play, l->listener.port);
+    tc__timeline_open(l->play, l->listener.port); /* play->opening holds the step */
     return 0;
   }
   if (act != TC_ACT_CONNECT && act != TC_ACT_ACCEPT) return 0;
-  if (parse_endpoint(&rest, &l->conn.local) < 0 || parse_endpoint(&rest, &l->conn.remote) < 0)
-    return -EINVAL;
-  l->has_conn = 1;
-  /* The server's socket exists from the handshake on, accepted or not. */
+  struct tc_tuple t;
+  if (parse_endpoint(&rest, &t.local) < 0 || parse_endpoint(&rest, &t.remote) < 0) return -EINVAL;
+  /* The server's socket exists from the handshake on, accepted or not: it
+   * is known from the client's connect, and its accept only confirms it. */
   if (act == TC_ACT_CONNECT) {
-    srv->conn = tc_tuple_mirror(&l->conn);
-    srv->has_conn = 1;
+    add_conn(l, &t);
+    struct tc_tuple m = tc_tuple_mirror(&t);
+    add_conn(srv, &m);
+  } else {
+    add_conn(l, &t);
   }
   return 0;
 }
@@ -82,11 +93,14 @@ static void apply_reply(struct tc__link *l, unsigned id, int err, const char *re
   if (st->u.act.action == TC_ACT_RECV) {
     size_t n;
     int eof = 0;
-    if (sscanf(rest, "%zu %d", &n, &eof) >= 1) l->eof = eof;
+    if (sscanf(rest, "%zu %d", &n, &eof) >= 1) {
+      l->eof = eof;
+      l->received = n;
+    }
   }
   if (play->waiting_id == id) {
     play->waiting_id = 0;
-    tc__play_next(play);
+    if (!play->opening) tc__play_next(play);
   }
 }
 

@@ -15,7 +15,7 @@
 #include "netns.h"
 #include "play_internal.h"
 
-#define HOLDER_ANSWER_MS 3000
+#define HOLDER_ANSWER_MS 10000 /* it answers at once; allow for a loaded machine */
 
 /* The settings that change what a close does, recorded as the case saw them. */
 static const char *const close_sysctls[] = {
@@ -32,13 +32,19 @@ static void holder_exited(uv_process_t *proc, int64_t status, int signal) {
   if (play->finished) tc__play_reaped(play);
 }
 
-/* Reads one answer line; blocking, bounded. */
+/* Reads one answer line; blocking, bounded. Signals (libuv's SIGCHLD when
+ * another case's peer ends) interrupt the wait: it goes on for what is left. */
 static int read_answer(struct tc_play *play, char *buf, size_t len, tc_err *err) {
   size_t n = 0;
+  uint64_t deadline = uv_hrtime() / 1000000u + HOLDER_ANSWER_MS;
   while (n + 1 < len) {
     struct pollfd pfd = {.fd = play->holder_fd, .events = POLLIN};
-    if (poll(&pfd, 1, HOLDER_ANSWER_MS) <= 0) return tc_errf(err, -ETIMEDOUT, "network namespace holder: no answer");
+    int64_t left = (int64_t)(deadline - uv_hrtime() / 1000000u);
+    int rc = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return tc_errf(err, -ETIMEDOUT, "network namespace holder: no answer in %d ms", HOLDER_ANSWER_MS);
     ssize_t r = read(play->holder_fd, buf + n, 1);
+    if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return tc_errf(err, -EPIPE, "network namespace holder: ended");
     if (buf[n] == '\n') break;
     n++;
@@ -47,10 +53,21 @@ static int read_answer(struct tc_play *play, char *buf, size_t len, tc_err *err)
   return 0;
 }
 
+static int write_all(int fd, const char *buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    buf += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
 int tc__netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err) {
   char line[512];
   size_t n = strlen(cmd);
-  if (write(play->holder_fd, cmd, n) != (ssize_t)n || write(play->holder_fd, "\n", 1) != 1)
+  if (write_all(play->holder_fd, cmd, n) < 0 || write_all(play->holder_fd, "\n", 1) < 0)
     return tc_errf(err, -EPIPE, "network namespace holder: %s", strerror(errno));
   int rc = read_answer(play, line, sizeof line, err);
   if (rc < 0) return rc;

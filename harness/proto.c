@@ -22,25 +22,30 @@ static int put_hex(char *buf, size_t len, int off, const char *text) {
   return off;
 }
 
-int tc__proto_command(const struct tc_action_step *a, unsigned id,
-                      const char *host, unsigned port, char *buf, size_t len) {
+int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct tc__proto_where *w,
+                      char *buf, size_t len) {
   int n;
   switch (a->action) {
   case TC_ACT_LISTEN:
-    n = snprintf(buf, len, "%u listen %s %d %d", id, host, a->backlog, a->reuseaddr);
+    n = snprintf(buf, len, "%u listen %s %u %d %d", id, w->host, w->port, a->backlog, a->reuseaddr);
     break;
-  case TC_ACT_CONNECT: n = snprintf(buf, len, "%u connect %s %u", id, host, port); break;
+  case TC_ACT_CONNECT:
+    n = snprintf(buf, len, "%u connect %s %u %u %d", id, w->host, w->port, w->from_port, a->reuseaddr);
+    break;
   case TC_ACT_ACCEPT: n = snprintf(buf, len, "%u accept", id); break;
   case TC_ACT_SEND:
     n = snprintf(buf, len, "%u send %zu", id, a->bytes);
     if (a->text != NULL) n = put_hex(buf, len, n, a->text);
     break;
   case TC_ACT_RECV:
-    if (a->recv == TC_RECV_BYTES) n = snprintf(buf, len, "%u recv bytes %zu", id, a->bytes);
-    else n = snprintf(buf, len, "%u recv %s", id, a->recv == TC_RECV_ALL ? "all" : "eof");
+    n = snprintf(buf, len, "%u recv %s %zu %d", id,
+                 a->recv == TC_RECV_BYTES ? "bytes" : a->recv == TC_RECV_ALL ? "all" : "eof", a->bytes,
+                 a->then_close ? a->then_linger : -2);
     break;
   case TC_ACT_SHUTDOWN: n = snprintf(buf, len, "%u shutdown %s", id, shut_names[a->how]); break;
-  case TC_ACT_CLOSE: n = snprintf(buf, len, "%u close %d", id, a->linger); break;
+  case TC_ACT_CLOSE:
+    n = snprintf(buf, len, "%u close %d %s", id, a->linger, a->listener ? "listener" : "auto");
+    break;
   case TC_ACT_EXIT: n = snprintf(buf, len, "%u exit", id); break;
   default: return -EINVAL; /* kill is the runner's own doing */
   }

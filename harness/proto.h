@@ -3,9 +3,15 @@
  * Contract: text lines over the peer's fd 3, a socketpair that uv_spawn
  * makes (TC__PROTO_FD). One line per message:
  *   runner -> peer   "ID VERB ARGS\n"
- *     ID listen HOST BACKLOG REUSEADDR    ID connect HOST PORT    ID accept
- *     ID send N [HEXTEXT]                 ID recv bytes N | all | eof
- *     ID shutdown rd|wr|rdwr              ID close LINGER (-1: untouched)
+ *     ID listen HOST PORT BACKLOG REUSEADDR   (PORT 0: any)
+ *     ID connect HOST PORT FROMPORT REUSEADDR (FROMPORT 0: any)
+ *     ID accept
+ *     ID send N [HEXTEXT]
+ *     ID recv bytes|all|eof N THEN         (THEN -2: nothing; else close with
+ *                                           that linger once the recv is done)
+ *     ID shutdown rd|wr|rdwr
+ *     ID close LINGER auto|listener        (LINGER -1: untouched; auto: the
+ *                                           connection, else the listener)
  *     ID exit
  *   peer -> runner   "ID ERRNO FIELDS\n", ERRNO 0 on success:
  *     listen: HOST PORT          connect, accept: LHOST LPORT RHOST RPORT
@@ -26,11 +32,17 @@
 #define TC__PROTO_FD 3
 #define TC__PROTO_LINE_MAX 8192
 
-/* Formats the command for an action step. `host`/`port` are where the
- * server listens (used by connect) and the address to bind (listen).
- * Returns the length, or -ENOSPC when buf is too small. */
-int tc__proto_command(const struct tc_action_step *a, unsigned id,
-                      const char *host, unsigned port, char *buf, size_t len);
+/* Where an action's sockets go: host and port to listen on or connect to,
+ * and the local port a connect binds first (port=same). */
+struct tc__proto_where {
+  const char *host;
+  unsigned port, from_port;
+};
+
+/* Formats the command for an action step. Returns the length, or -ENOSPC
+ * when buf is too small. */
+int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct tc__proto_where *w,
+                      char *buf, size_t len);
 
 /* Splits a reply line into its id, errno (-1 for "proto") and the rest. */
 int tc__proto_reply(char *line, unsigned *id, int *err, char **rest);

@@ -54,6 +54,10 @@ void tc_case_result_skip_last(tc_case_result *r) {
   if (r->nchecks > 0) r->checks[r->nchecks - 1].skipped = 1;
 }
 
+void tc_case_result_observation_last(tc_case_result *r) {
+  if (r->nchecks > 0) r->checks[r->nchecks - 1].observation = 1;
+}
+
 size_t tc_case_result_skipped(const tc_case_result *r) {
   size_t n = 0;
   for (size_t i = 0; i < r->nchecks; i++) n += (size_t)r->checks[i].skipped;

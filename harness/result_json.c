@@ -23,11 +23,12 @@ static json_t *sock_json(const struct tc_sock *s) {
 }
 
 static json_t *check_json(const struct tc_check *c) {
-  /* A skipped check neither passed nor failed: pass is null. */
+  /* A skipped check or an observation neither passed nor failed: pass is null. */
   json_t *j = json_pack("{s:i, s:s, s:s, s:o}", "line", c->line, "expect", c->expect,
                         "observed", c->observed, "pass",
-                        c->skipped ? json_null() : json_boolean(c->pass));
+                        c->skipped || c->observation ? json_null() : json_boolean(c->pass));
   if (j != NULL && c->skipped) json_object_set_new(j, "skipped", json_true());
+  if (j != NULL && c->observation) json_object_set_new(j, "observation", json_true());
   if (j != NULL && c->has_sock) json_object_set_new(j, "socket", sock_json(&c->sock));
   return j;
 }
@@ -35,7 +36,7 @@ static json_t *check_json(const struct tc_check *c) {
 static const char *role_str(int role) { return role == 0 ? "client" : "server"; }
 
 static json_t *transition_json(const struct tc_transition *t) {
-  return json_pack("{s:s, s:s, s:s, s:I, s:s}", "role", role_str(t->role),
+  return json_pack("{s:s, s:i, s:s, s:s, s:I, s:s}", "role", role_str(t->role), "conn", t->conn,
                    "from", tc_state_name(t->from), "to", tc_state_name(t->to),
                    "t_us", (json_int_t)t->t_us, "source", t->source);
 }
@@ -80,9 +81,10 @@ static json_t *sysctls_json(const tc_case_result *r) {
 }
 
 static json_t *case_json(const tc_case_result *r) {
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
+  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:i, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
                    "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "isolation", r->isolation,
+                   "duration_ms", (json_int_t)r->duration_ms, "attempt", r->attempt ? r->attempt : 1,
+                   "isolation", r->isolation,
                    "sysctls", sysctls_json(r), "observers", observers_json(r),
                    "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
                    "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),

@@ -2,6 +2,7 @@
  * text parses into, and the exact "FILE:LINE: reason" of every rejection
  * the parser can produce (harness/case_*.c, harness/case.c). */
 #include <criterion/criterion.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,7 +435,7 @@ Test(reject, seventeen_tags) {
 Test(reject, unknown_statement) {
   assert_rejects(HEAD "sned 5\n",
                  "t.case:2: unknown statement 'sned' (expected case, about, source, tags, "
-                 "client, server, wait, settle or expect)");
+                 "attempts, family, client, server, wait, settle, sysctl, drop, expect or observe)");
 }
 
 Test(reject, statement_starting_with_quoted_text) {
@@ -492,7 +493,7 @@ Test(reject, unknown_action) {
 
 Test(reject, unknown_listen_option) {
   assert_rejects(HEAD "server listen fast\n",
-                 "t.case:2: unknown option 'fast' for listen (expected backlog=N or reuseaddr)");
+                 "t.case:2: unknown option 'fast' for listen (expected backlog=N, reuseaddr or port=same)");
 }
 
 Test(reject, backlog_out_of_range_or_not_a_number) {
@@ -506,7 +507,7 @@ Test(reject, backlog_out_of_range_or_not_a_number) {
 
 Test(reject, words_after_connect) {
   assert_rejects(HEAD "server listen\nclient connect now\n",
-                 "t.case:3: unexpected 'now' after connect");
+                 "t.case:3: unknown option 'now' for connect (expected port=same or reuseaddr)");
 }
 
 Test(reject, send_without_count) {
@@ -629,9 +630,10 @@ Test(reject, send_after_close) {
                  "t.case:6: client send after client close at line 5");
 }
 
-Test(reject, close_twice) {
-  assert_rejects(CONNECTED "server close\nserver close\n",
-                 "t.case:6: server close after server close at line 5");
+/* The first close ends the connection, the second the listener. */
+Test(reject, close_three_times) {
+  assert_rejects(CONNECTED "server close\nserver close\nserver close\n",
+                 "t.case:7: server close after server close at line 6");
 }
 
 Test(reject, action_after_exit) {
@@ -654,10 +656,89 @@ Test(reject, accept_twice) {
                  "t.case:5: server has its connection already (line 4)");
 }
 
-Test(reject, connect_after_close) {
-  assert_rejects(CONNECTED "client close\nclient connect\n",
-                 "t.case:6: client connect after client close at line 5");
+Test(reject, connect_while_connected) {
+  assert_rejects(CONNECTED "client connect\n", "t.case:5: client has its connection already (line 3)");
 }
+
+/* A closed connection can be followed by a new one (restarts, reuse). */
+Test(valid, second_connection_after_close) {
+  tc_case c;
+  parse_ok("t.case", CONNECTED "client close\nserver close\nclient connect port=same reuseaddr\n"
+           "server accept\nexpect client ESTABLISHED\nexpect client TIME_WAIT conn=1\n", &c);
+  cr_assert(c.steps[5].u.act.same_port && c.steps[5].u.act.reuseaddr);
+  cr_assert_eq(c.steps[7].u.exp.conn, 0);
+  cr_assert_eq(c.steps[8].u.exp.conn, 1);
+  tc_case_free(&c);
+}
+
+Test(reject, conn_beyond_the_connections_so_far) {
+  assert_rejects(CONNECTED "expect client ESTABLISHED conn=2\n", "t.case:5: conn=2: the client has 1 connection so far");
+}
+
+Test(reject, same_port_needs_an_earlier_one) {
+  assert_rejects(HEAD "server listen port=same\n", "t.case:2: port=same needs an earlier server listen");
+  assert_rejects(HEAD "server listen\nclient connect port=same\n", "t.case:3: port=same needs an earlier client connect");
+}
+
+Test(valid, close_listener_then_listen_again_on_the_same_port) {
+  tc_case c;
+  parse_ok("t.case", HEAD "server listen reuseaddr\nserver close listener\nserver listen port=same\nexpect server LISTEN\n", &c);
+  cr_assert(c.steps[1].u.act.listener);
+  cr_assert(c.steps[2].u.act.same_port);
+  tc_case_free(&c);
+  assert_rejects(HEAD "server listen\nserver close listener\nserver close listener\n",
+                 "t.case:4: server close listener: no listener is open");
+}
+
+/* ---- network statements: family, sysctl, drop; scopes; observe ---- */
+
+Test(network, family_sysctl_and_drop) {
+  tc_case c;
+  parse_ok("t.case", HEAD "family ipv6\nsysctl net.ipv4.tcp_fin_timeout=2\nserver listen\n"
+           "drop s>c F. count=1\ndrop c>s . all\ndrop c>s R.\nexpect server LISTEN\n", &c);
+  cr_assert_eq(c.family, AF_INET6);
+  cr_assert(c.needs_netns);
+  cr_assert_eq(c.steps[0].kind, TC_STEP_SYSCTL);
+  cr_assert_str_eq(c.steps[0].u.sysctl.name, "net.ipv4.tcp_fin_timeout");
+  cr_assert_str_eq(c.steps[0].u.sysctl.value, "2");
+  const struct tc_drop_step *d = &c.steps[2].u.drop;
+  cr_assert_eq(c.steps[2].kind, TC_STEP_DROP);
+  cr_assert_eq(d->from, TC_SERVER);
+  cr_assert_str_eq(d->flags, "F.");
+  cr_assert_eq(d->count, 1);
+  cr_assert_eq(c.steps[3].u.drop.count, TC_DROP_ALL);
+  cr_assert_eq(c.steps[4].u.drop.count, TC_DROP_ALL);
+  tc_case_free(&c);
+}
+
+Test(network, bad_network_statements) {
+  assert_rejects(HEAD "family ipx\n", "t.case:2: family must be ipv4 or ipv6 (not 'ipx')");
+  assert_rejects(HEAD "server listen\nfamily ipv6\n", "t.case:3: 'family' must come before the first step");
+  assert_rejects(HEAD "sysctl kernel.panic=1\n",
+                 "t.case:2: sysctl 'kernel.panic': only net.* settings can be set (a namespace keeps those to itself)");
+  assert_rejects(HEAD "sysctl net.ipv4.tcp_fin_timeout\n", "t.case:2: sysctl needs NAME=VALUE (e.g. sysctl net.ipv4.tcp_fin_timeout=2)");
+  assert_rejects(HEAD "drop s>c F.\n", "t.case:2: drop before server listen: the case has no port yet");
+  assert_rejects(HEAD "server listen\ndrop x>y F.\n", "t.case:3: unknown direction 'x>y' (expected c>s or s>c)");
+  assert_rejects(HEAD "server listen\ndrop s>c F. count=0\n",
+                 "t.case:3: drop count must be count=N (1 to 1000) or count=all, not 'count=0'");
+}
+
+Test(network, scoped_expectations_and_observe) {
+  tc_case c;
+  parse_ok("t.case", CONNECTED "expect[freebsd,darwin] client ESTABLISHED\nobserve server\n", &c);
+  cr_assert_str_eq(c.steps[3].u.exp.os, "freebsd,darwin");
+  cr_assert(c.steps[4].u.exp.observe_only);
+  cr_assert_eq(c.steps[4].u.exp.role, TC_SERVER);
+  tc_case_free(&c);
+  cr_assert(tc_scope_includes("freebsd,darwin", "darwin"));
+  cr_assert(!tc_scope_includes("freebsd,darwin", "linux"));
+  cr_assert(!tc_scope_includes("linux2", "linux"));
+  cr_assert(tc_scope_includes("", "linux"));
+  assert_rejects(HEAD "expect[lunix] client gone\n",
+                 "t.case:2: unknown system 'lunix' in expect[lunix] (expected linux, freebsd, darwin, openbsd, netbsd, dragonfly or windows)");
+  assert_rejects(HEAD "expect[] client gone\n", "t.case:2: bad scope 'expect[]' (expected e.g. expect[linux] or expect[freebsd,darwin])");
+}
+
 
 Test(reject, accept_after_the_listener_closed) {
   assert_rejects(HEAD "server listen\nserver close\nserver accept\n",
@@ -725,16 +806,16 @@ Test(reject, queue_given_twice) {
 
 Test(reject, gone_with_queues) {
   assert_rejects(HEAD "expect client gone recvq=0\n",
-                 "t.case:2: a socket that is gone has no queues to check");
+                 "t.case:2: a socket that is gone has no queues or timer to check");
 }
 
 Test(reject, unknown_queue_option) {
   assert_rejects(HEAD "expect client ESTABLISHED rq=5\n",
                  "t.case:2: unknown option 'rq=5' for a state checkpoint "
-                 "(expected recvq=N or sendq=N)");
+                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR or conn=N)");
   assert_rejects(HEAD "expect client ESTABLISHED recvq\n",
                  "t.case:2: unknown option 'recvq' for a state checkpoint "
-                 "(expected recvq=N or sendq=N)");
+                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR or conn=N)");
 }
 
 Test(reject, queue_value_not_a_count) {
@@ -900,7 +981,7 @@ Test(parse_file, seed_case_client_close_server_silent) {
   tc_err err = {{0}};
   cr_assert_eq(tc_case_parse_file(file, &c, &err), 0, "%s", err.msg);
   cr_assert_str_eq(c.name, "client-close-server-silent");
-  cr_assert_eq(c.nsteps, 8);
+  cr_assert_eq(c.nsteps, 11);
   action_at(&c, 3, 17, "client send 21", TC_CLIENT, TC_ACT_SEND, 0);
   cr_assert_eq(step_at(&c, 5, 19, TC_STEP_SETTLE, "settle")->ms, TC_SETTLE_MAX_MS);
   const struct tc_expect_step *e = expect_at(&c, 7, 21, "expect server CLOSE_WAIT recvq=22",
@@ -949,6 +1030,10 @@ Test(timeline, bad_paths_are_rejected) {
 }
 
 Test(timeline, bad_wire_is_rejected) {
+  tc_case c;
+  parse_ok("t.case", HEAD "expect wire none\n", &c);
+  cr_assert_eq(c.steps[0].u.exp.nwire, 0);
+  tc_case_free(&c);
   assert_rejects(HEAD "expect wire c>s\n",
                  "t.case:2: 'expect wire' needs direction and flags pairs (e.g. c>s F. s>c F. c>s .)");
   assert_rejects(HEAD "expect wire c<s F.\n", "t.case:2: unknown direction 'c<s' (expected c>s or s>c)");
@@ -959,4 +1044,18 @@ Test(timeline, reset_reason_needs_a_reason) {
   assert_rejects(HEAD "expect client reset-reason\n",
                  "t.case:2: 'reset-reason' needs the kernel's reason (e.g. TCP_ABORT_ON_CLOSE) or none");
   assert_rejects(HEAD "expect client reset-reason A B\n", "t.case:2: unexpected 'B' after the reset reason");
+}
+
+Test(network, queue_and_timer_comparisons) {
+  tc_case c;
+  parse_ok("t.case", CONNECTED "expect client FIN_WAIT1 sendq>0 recvq=0 left>1s left<2.5s\n", &c);
+  const struct tc_expect_step *e = &c.steps[3].u.exp;
+  cr_assert_eq(e->sendq, 0);
+  cr_assert(e->sendq_more);
+  cr_assert_eq(e->recvq, 0);
+  cr_assert(!e->recvq_more);
+  cr_assert_eq(e->left_min_ms, 1000);
+  cr_assert_eq(e->left_max_ms, 2500);
+  tc_case_free(&c);
+  assert_rejects(CONNECTED "expect client TIME_WAIT left>soon\n", "t.case:5: left>soon: 'soon' is not a duration (e.g. left>59s)");
 }

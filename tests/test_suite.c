@@ -1,6 +1,6 @@
 /* test_suite.c - plays every case in cases/ through the real binary, one
- * parameterized test per file, so that a failing case names itself and
- * shows what tcpclose printed. */
+ * parameterized test per file, over IPv4 and IPv6 (--family both), so
+ * that a failing case names itself and shows what tcpclose printed. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
@@ -43,10 +43,10 @@ ParameterizedTestParameters(suite, case_passes_on_this_kernel) {
 
 ParameterizedTest(struct case_file *c, suite, case_passes_on_this_kernel) {
   struct th_out o;
-  char *argv[] = {TCPCLOSE_BIN, "run", c->path, NULL};
+  char *argv[] = {TCPCLOSE_BIN, "run", "--family", "both", c->path, NULL};
   int status = th_run(argv, &o);
   cr_assert_eq(status, 0, "%s: exit %d\n%s%s", c->path, status, o.out, o.err);
-  cr_assert(strstr(o.out, "\n1 passed, 0 failed\n") != NULL, "%s: %s", c->path, o.out);
+  cr_assert(strstr(o.out, "\n2 passed, 0 failed\n") != NULL, "%s: %s", c->path, o.out);
   th_out_free(&o);
 }
 

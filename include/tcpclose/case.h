@@ -56,6 +56,9 @@ struct tc_action_step {
   enum tc_shut_how how;    /* shutdown */
   int linger;              /* close: TC_LINGER_NONE or seconds (0 = RST) */
   int same_port;           /* listen/connect port=same: the port used before */
+  int then_close;          /* recv ... then close [linger=N]: the peer closes as
+                              soon as the recv is done, without a round trip */
+  int then_linger;         /* TC_LINGER_NONE or seconds */
   int listener;            /* close listener: the listening socket */
 };
 
@@ -66,6 +69,7 @@ enum tc_expect_kind {
   TC_EXPECT_PATH,   /* expect ROLE path STATE... [gone] */
   TC_EXPECT_WIRE,   /* expect wire DIR FLAGS [DIR FLAGS ...] */
   TC_EXPECT_RESET,  /* expect ROLE reset-reason REASON|none */
+  TC_EXPECT_RECEIVED, /* expect ROLE received N: bytes its last recv read */
 };
 
 #define TC_MAX_PATH 16
@@ -85,6 +89,8 @@ struct tc_expect_step {
   int state;   /* enum tc_state, for TC_EXPECT_STATE */
   long recvq;  /* TC_QUEUE_ANY or bytes */
   long sendq;
+  int recvq_more, sendq_more; /* written recvq>N: more than N bytes */
+  long left_min_ms, left_max_ms; /* left>D / left<D: time left on the timer; -1 unset */
   int err;     /* TC_EXPECT_ERROR: errno, 0 for "none" */
   int path[TC_MAX_PATH];  /* TC_EXPECT_PATH: enum tc_state values */
   size_t npath;
@@ -131,6 +137,7 @@ typedef struct tc_case {
   char *source;
   int family;       /* AF_INET (default) or AF_INET6: `family ipv6` */
   int needs_netns;  /* a sysctl or drop step: only in a namespace of its own */
+  int attempts;     /* `attempts N`: tries before a failure counts (default 1) */
   char *tags[TC_MAX_TAGS];
   size_t ntags;
   struct tc_step *steps;

@@ -24,6 +24,7 @@ struct tc_check {
                       for a skipped check, why it was skipped */
   int pass;
   int skipped;     /* the observer it needs cannot run here */
+  int observation; /* `observe ROLE`: recorded, not judged */
   int has_sock;    /* state checks keep the socket snapshot */
   struct tc_sock sock;
 };
@@ -32,6 +33,7 @@ struct tc_check {
 struct tc_transition {
   long t_us;
   int role;            /* enum tc_role */
+  int conn;            /* the role's connection, 1 = its first */
   int from, to;        /* enum tc_state; TC_STATE_GONE for the end */
   const char *source;  /* "trace" (tracepoint), "diag"/"procfs" (seen by polling) */
 };
@@ -61,6 +63,7 @@ typedef struct tc_case_result {
   enum tc_verdict verdict;
   char *reason;    /* NULL on pass; first failure or the error otherwise */
   long duration_ms;
+  int attempt;     /* which try this result is (attempts N) */
   const char *observer;  /* static name of the snapshot observer */
   struct tc_check *checks;
   size_t nchecks;
@@ -92,8 +95,9 @@ void tc_case_result_set(tc_case_result *r, enum tc_verdict v,
                         const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Marks the last check added as skipped. */
+/* Marks the last check added as skipped, or as an observation. */
 void tc_case_result_skip_last(tc_case_result *r);
+void tc_case_result_observation_last(tc_case_result *r);
 
 int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t);
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);

@@ -1,0 +1,167 @@
+/* run_sched.c - running cases side by side (see run_sched.h). */
+#include "run_sched.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRESS_MS 200
+
+struct slot {
+  struct sched *s;
+  size_t i;
+  tc_play *play;
+  int done;
+  int attempt;  /* 1-based try of its case */
+};
+
+struct sched {
+  uv_loop_t *loop;
+  const tc_case *const *cases;
+  size_t *order;             /* start order: serial cases first */
+  int serial_running;
+  size_t n, next, running, printed;
+  tc_case_result *results;
+  const struct tc__sched_opts *o;
+  struct slot *slots;
+  uv_signal_t sig[3];
+  uv_timer_t tick;
+  uint64_t t0;
+  int interrupted;
+};
+
+static void progress(struct sched *s) {
+  if (!s->o->progress) return;
+  size_t done = s->printed;
+  printf("\r\033[K[%zu done, %zu running, %zu left] %.1f s", done, s->running, s->n - s->next,
+         (double)(uv_hrtime() - s->t0) / 1e9);
+  fflush(stdout);
+}
+
+static void clear_progress(const struct sched *s) {
+  if (s->o->progress) printf("\r\033[K");
+}
+
+/* Hands results on in case order, as far as they are done. */
+static void flush_in_order(struct sched *s) {
+  while (s->printed < s->n && s->slots[s->printed].done) {
+    if (!s->interrupted) {
+      clear_progress(s);
+      s->o->on_result(&s->results[s->printed], s->o->arg);
+    }
+    s->printed++;
+  }
+}
+
+static void start_more(struct sched *s);
+
+static void stop(struct sched *s) {
+  for (int i = 0; i < 3; i++) uv_close((uv_handle_t *)&s->sig[i], NULL);
+  uv_close((uv_handle_t *)&s->tick, NULL);
+  clear_progress(s);
+}
+
+static int start_slot(struct sched *s, struct slot *slot);
+
+/* A failed case with attempts left is played again in its slot; the
+ * result keeps only the last try, and says which it was. */
+static int retried(struct sched *s, struct slot *slot) {
+  const tc_case *c = s->cases[slot->i];
+  tc_case_result *r = &s->results[slot->i];
+  if (s->interrupted || r->verdict != TC_FAIL || slot->attempt >= c->attempts) return 0;
+  tc_case_result_free(r);
+  slot->attempt++;
+  return start_slot(s, slot) == 0;
+}
+
+static void play_done(tc_play *play, void *arg) {
+  struct slot *slot = arg;
+  struct sched *s = slot->s;
+  tc_play_free(play);
+  slot->play = NULL;
+  s->results[slot->i].attempt = slot->attempt;
+  if (retried(s, slot)) return;
+  slot->done = 1;
+  s->running--;
+  s->serial_running = 0;
+  flush_in_order(s);
+  start_more(s);
+  if (s->running == 0 && (s->next == s->n || s->interrupted)) stop(s);
+  else progress(s);
+}
+
+static int is_serial(const tc_case *c) { return tc_case_has_tag(c, "serial"); }
+
+/* Serial cases first, in case order, then the others. */
+static int make_order(struct sched *s) {
+  size_t k = 0;
+  if ((s->order = malloc((s->n ? s->n : 1) * sizeof *s->order)) == NULL) return -ENOMEM;
+  for (int pass = 1; pass >= 0; pass--)
+    for (size_t i = 0; i < s->n; i++)
+      if (is_serial(s->cases[i]) == pass) s->order[k++] = i;
+  return 0;
+}
+
+static void start_more(struct sched *s) {
+  while (!s->interrupted && s->running < s->o->jobs && s->next < s->n && !s->serial_running) {
+    size_t i = s->order[s->next];
+    const tc_case *c = s->cases[i];
+    if (is_serial(c) && s->running > 0) break; /* alone: wait for the others */
+    struct slot *slot = &s->slots[i];
+    s->next++;
+    s->serial_running = is_serial(c);
+    slot->attempt = 1;
+    if (s->o->on_start) s->o->on_start(c, s->o->arg);
+    if (start_slot(s, slot) < 0) break;
+    s->running++;
+  }
+}
+
+static int start_slot(struct sched *s, struct slot *slot) {
+  const tc_case *c = s->cases[slot->i];
+  if (tc_play_start(s->loop, c, s->o->play, &s->results[slot->i], play_done, slot, &slot->play) == 0)
+    return 0;
+  fprintf(stderr, "tcpclose run: cannot start case %s: out of memory\n", c->name);
+  s->interrupted = SIGABRT;
+  return -1;
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  struct sched *s = h->data;
+  s->interrupted = signum;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->slots[i].play != NULL) tc_play_abort(s->slots[i].play, "interrupted");
+  if (s->running == 0) stop(s);
+}
+
+static void on_tick(uv_timer_t *t) { progress(t->data); }
+
+int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
+                  const struct tc__sched_opts *o, int *interrupted) {
+  static const int signums[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sched s = {.loop = uv_default_loop(), .cases = cases, .n = n, .results = results, .o = o,
+                    .t0 = uv_hrtime()};
+  if ((s.slots = calloc(n ? n : 1, sizeof *s.slots)) == NULL || make_order(&s) < 0) {
+    free(s.slots);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) s.slots[i] = (struct slot){.s = &s, .i = i};
+  for (int i = 0; i < 3; i++) {
+    uv_signal_init(s.loop, &s.sig[i]);
+    s.sig[i].data = &s;
+    uv_signal_start(&s.sig[i], on_signal, signums[i]);
+  }
+  uv_timer_init(s.loop, &s.tick);
+  s.tick.data = &s;
+  if (o->progress) uv_timer_start(&s.tick, on_tick, PROGRESS_MS, PROGRESS_MS);
+  start_more(&s);
+  if (s.running == 0) stop(&s);
+  uv_run(s.loop, UV_RUN_DEFAULT);
+  uv_loop_close(s.loop);
+  free(s.slots);
+  free(s.order);
+  *interrupted = s.interrupted;
+  return 0;
+}
