@@ -41,8 +41,11 @@ int tc__cmd_list(int argc, char **argv) {
   if (h) return h == 1 ? TC__EXIT_OK : TC__EXIT_USAGE;
   int rc = tc__cases_load(argv, argc, &set);
   if (rc != 0) return rc;
+  int width = 0;
   for (size_t i = 0; i < set.n; i++)
-    printf("%-34s %s\n", set.cases[i].name, set.cases[i].about ? set.cases[i].about : "");
+    if ((int)strlen(set.cases[i].name) > width) width = (int)strlen(set.cases[i].name);
+  for (size_t i = 0; i < set.n; i++)
+    printf("%-*s  %s\n", width, set.cases[i].name, set.cases[i].about ? set.cases[i].about : "");
   tc__cases_free(&set);
   return TC__EXIT_OK;
 }

@@ -8,6 +8,9 @@
  * prints. -W keeps netstat from cutting long IPv6 addresses. A process per
  * snapshot is slow next to procfs or sock_diag, but needs nothing the
  * system lacks. netstat shows no timers, retransmits or owner: they are 0.
+ * On Linux the observer is opened inside the case's network namespace and
+ * keeps it open: each snapshot then runs netstat there through util-linux's
+ * nsenter (the runner itself has returned to its own namespace by then).
  * macOS's netstat has been reported not to list TIME_WAIT sockets
  * (rdar://22975100, OS X 10.10.5, which reads net.inet.tcp.pcblist_n);
  * where that holds, a TIME_WAIT reads as gone. */
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,11 +34,35 @@ extern char **environ;
  * there). */
 static char *const bsd_argv[] = {"netstat", "-anW", "-p", "tcp", NULL};
 static char *const linux_argv[] = {"netstat", "-antW", NULL};
+/* The namespace kept at open is the child's fd 3 (util-linux nsenter). */
+static char *const linux_ns_argv[] = {"nsenter", "--net=/proc/self/fd/3", "netstat", "-antW", NULL};
 
 struct netstat_state {
-  char *const *argv;
-  char command[64];  /* the command line, for messages */
+  char *const *argv; /* netstat in this thread's namespace */
+  int nsfd;          /* Linux: the namespace the observer was opened in */
 };
+
+/* The command for now: through nsenter when this thread has left the
+ * namespace the observer was opened in (the runner opens observers inside
+ * the case's and takes snapshots from its own). */
+static char *const *command_now(const struct netstat_state *st) {
+  struct stat kept, now;
+  if (st->nsfd < 0 || fstat(st->nsfd, &kept) < 0 || stat("/proc/thread-self/ns/net", &now) < 0 ||
+      (kept.st_ino == now.st_ino && kept.st_dev == now.st_dev))
+    return st->argv;
+  return linux_ns_argv;
+}
+
+/* The command line, for messages. */
+static const char *command_text(char *const *argv, char *buf, size_t len) {
+  size_t off = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; argv[i] != NULL && off < len; i++) {
+    int n = snprintf(buf + off, len - off, "%s%s", i ? " " : "", argv[i]);
+    if (n > 0) off += (size_t)n;
+  }
+  return buf;
+}
 
 struct output {
   char *buf;
@@ -61,15 +89,17 @@ static int read_all(int fd, struct output *o) {
   return 0;
 }
 
-/* Starts netstat with its stdout on fd and nothing else open to it. */
-static int spawn_netstat(const struct netstat_state *st, int fd, pid_t *pid) {
+/* Starts argv with its stdout on fd, and the kept namespace on fd 3 when
+ * it goes through nsenter; nothing else is open to it. */
+static int spawn_netstat(const struct netstat_state *st, char *const *argv, int fd, pid_t *pid) {
   posix_spawn_file_actions_t fa;
   int rc = posix_spawn_file_actions_init(&fa);
   if (rc != 0) return -rc;
   if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) == 0 &&
       (rc = posix_spawn_file_actions_adddup2(&fa, fd, 1)) == 0 &&
-      (rc = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)) == 0)
-    rc = posix_spawnp(pid, st->argv[0], &fa, NULL, st->argv, environ);
+      (rc = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)) == 0 &&
+      (argv != linux_ns_argv || (rc = posix_spawn_file_actions_adddup2(&fa, st->nsfd, 3)) == 0))
+    rc = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   return -rc;
 }
@@ -83,16 +113,19 @@ static int wait_exit(pid_t pid) {
 
 /* Runs netstat to completion; out->buf holds its output (caller frees). */
 static int run_netstat(const struct netstat_state *st, struct output *out, tc_err *err) {
+  char *const *argv = command_now(st);
+  char cmd[96];
   int fds[2];
   if (pipe(fds) < 0) return tc_errf(err, -errno, "observer netstat: pipe: %s", strerror(errno));
   fcntl(fds[0], F_SETFD, FD_CLOEXEC); /* only the dup2'd copy reaches netstat */
   fcntl(fds[1], F_SETFD, FD_CLOEXEC);
   pid_t pid;
-  int rc = spawn_netstat(st, fds[1], &pid);
+  int rc = spawn_netstat(st, argv, fds[1], &pid);
   close(fds[1]);
   if (rc < 0) {
     close(fds[0]);
-    return tc_errf(err, rc, "observer netstat: cannot run '%s': %s", st->command, strerror(-rc));
+    return tc_errf(err, rc, "observer netstat: cannot run '%s': %s",
+                   command_text(argv, cmd, sizeof cmd), strerror(-rc));
   }
   *out = (struct output){0};
   int read_rc = read_all(fds[0], out);
@@ -101,25 +134,35 @@ static int run_netstat(const struct netstat_state *st, struct output *out, tc_er
   if (read_rc == 0 && status == 0) return 0;
   free(out->buf);
   out->buf = NULL;
+  command_text(argv, cmd, sizeof cmd);
   if (read_rc < 0)
-    return tc_errf(err, read_rc, "observer netstat: reading '%s': %s", st->command, strerror(-read_rc));
-  return tc_errf(err, -EIO, "observer netstat: '%s' exited with status %d", st->command, status);
+    return tc_errf(err, read_rc, "observer netstat: reading '%s': %s", cmd, strerror(-read_rc));
+  return tc_errf(err, -EIO, "observer netstat: '%s' exited with status %d", cmd, status);
+}
+
+static void choose_command(struct netstat_state *st) {
+  struct utsname u;
+  int on_linux = uname(&u) == 0 && strcmp(u.sysname, "Linux") == 0;
+  st->argv = on_linux ? linux_argv : bsd_argv;
+  st->nsfd = on_linux ? open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) : -1;
+}
+
+static void netstat_close(void *state) {
+  struct netstat_state *st = state;
+  if (st->nsfd >= 0) close(st->nsfd);
+  free(st);
 }
 
 static int netstat_open(void **state, tc_err *err) {
   struct netstat_state *st = calloc(1, sizeof *st);
   if (st == NULL) return tc_errf(err, -ENOMEM, "observer netstat: out of memory");
-  struct utsname u;
-  st->argv = uname(&u) == 0 && strcmp(u.sysname, "Linux") == 0 ? linux_argv : bsd_argv;
-  for (size_t i = 0; st->argv[i] != NULL; i++)
-    snprintf(st->command + strlen(st->command), sizeof st->command - strlen(st->command),
-             "%s%s", i ? " " : "", st->argv[i]);
+  choose_command(st);
   /* One run now, so that a missing netstat is reported when the observer is
    * chosen rather than at the first checkpoint. */
   struct output out;
   int rc = run_netstat(st, &out, err);
   if (rc < 0) {
-    free(st);
+    netstat_close(st);
     return rc;
   }
   free(out.buf);
@@ -147,8 +190,6 @@ static int netstat_snapshot(void *state, const struct tc_query *q, size_t n,
   free(o.buf);
   return 0;
 }
-
-static void netstat_close(void *state) { free(state); }
 
 const struct tc__observer_backend tc__observer_netstat = {
     .name = "netstat",

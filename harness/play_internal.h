@@ -53,6 +53,14 @@ static inline const struct tc_tuple *tc__link_conn(const struct tc__link *l, int
   return n >= 1 && n <= l->nconns ? &l->conns[n - 1] : NULL;
 }
 
+/* Timeline lines of one poll, put in time order before they are printed. */
+#define TC__BATCH_MAX 64
+#define TC__LINE_MAX 192
+struct tc__line {
+  int64_t t_us;
+  char text[TC__LINE_MAX];
+};
+
 #define TC__SETTLE_POLL_MS 10u
 #define TC__TIMELINE_POLL_MS 25u
 #define TC__MAX_QUERIES ((1 + TC__MAX_CONNS) * TC_ROLE_COUNT)
@@ -80,6 +88,8 @@ struct tc_play {
   size_t trace_seen, wire_seen;
   struct tc__role_timeline tl[TC_ROLE_COUNT][TC__MAX_CONNS]; /* per connection */
   char reset_reason[TC_ROLE_COUNT][40]; /* of the last RST a role's socket sent */
+  struct tc__line *batch;  /* non-NULL while a poll collects its lines */
+  size_t nbatch;
   uv_timer_t tl_timer;     /* drains trace and wire while the case runs */
   int tl_timer_open;
   uv_process_t holder;     /* the namespace holder (netns.h), if any */

@@ -23,13 +23,33 @@ int64_t tc__now_us(void) { return (int64_t)(uv_hrtime() / 1000u); }
 
 void tc__timeline_line(struct tc_play *play, int64_t t_us, const char *fmt, ...) {
   if (play->opts.on_line == NULL) return;
-  char line[512];
+  char line[TC__LINE_MAX];
   int n = snprintf(line, sizeof line, "  %9.3f ms  ", (double)(t_us - play->t0_us) / 1000.0);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
   va_end(ap);
+  if (play->batch != NULL && play->nbatch < TC__BATCH_MAX) {
+    struct tc__line *l = &play->batch[play->nbatch++];
+    l->t_us = t_us;
+    memcpy(l->text, line, sizeof line);
+    return;
+  }
   play->opts.on_line(line, play->opts.line_arg);
+}
+
+static int by_time(const void *a, const void *b) {
+  const struct tc__line *x = a, *y = b;
+  return (x->t_us > y->t_us) - (x->t_us < y->t_us);
+}
+
+/* Prints a poll's lines (transitions, resets, segments) in time order. */
+static void flush_batch(struct tc_play *play) {
+  struct tc__line *batch = play->batch;
+  play->batch = NULL;
+  qsort(batch, play->nbatch, sizeof *batch, by_time);
+  for (size_t i = 0; i < play->nbatch; i++) play->opts.on_line(batch[i].text, play->opts.line_arg);
+  play->nbatch = 0;
 }
 
 void tc__timeline_init(struct tc_play *play) {
@@ -168,9 +188,13 @@ static void poll_mini_sockets(struct tc_play *play) {
 }
 
 void tc__timeline_poll(struct tc_play *play) {
+  struct tc__line batch[TC__BATCH_MAX];
+  int collect = play->opts.on_line != NULL && play->batch == NULL;
+  if (collect) play->batch = batch;
   drain_trace(play);
   drain_wire(play);
   poll_mini_sockets(play);
+  if (collect) flush_batch(play);
 }
 
 static void tl_tick(uv_timer_t *t) { tc__timeline_poll(t->data); }

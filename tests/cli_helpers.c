@@ -1,6 +1,8 @@
 /* cli_helpers.c - see cli_helpers.h. */
 #include "cli_helpers.h"
 
+#include <criterion/criterion.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +77,13 @@ int th_wait(pid_t pid) {
 char *th_tmpdir(void) {
   char *d = strdup("/tmp/tcpclose-test-XXXXXX");
   return mkdtemp(d) ? d : NULL;
+}
+
+void th_rmtree(char *dir) {
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0, "cannot remove %s", dir);
+  free(dir);
 }
 
 char *th_write_file(const char *dir, const char *name, const char *text) {

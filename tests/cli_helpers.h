@@ -29,6 +29,9 @@ int th_wait(pid_t pid);
 /* A new temporary directory (caller frees the string). */
 char *th_tmpdir(void);
 
+/* Removes a directory th_tmpdir() made, with all in it, and frees dir. */
+void th_rmtree(char *dir);
+
 /* Writes text into dir/name; returns the malloc'd path. */
 char *th_write_file(const char *dir, const char *name, const char *text);
 

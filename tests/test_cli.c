@@ -19,10 +19,7 @@ static char *dir;
 
 static void setup(void) { dir = th_tmpdir(); }
 static void teardown(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-  free(dir);
+  th_rmtree(dir);
 }
 
 TestSuite(cli, .init = setup, .fini = teardown);

@@ -30,6 +30,8 @@
 #include "tcpclose/observe.h"
 #include "tcpclose/tcpstate.h"
 
+#include "sock_asserts.h"
+
 /* inet_diag_msg's counters are host-order words: the x86-64 captures read
  * right on little-endian hosts only. */
 #define FIXTURES_UNREADABLE (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
@@ -71,34 +73,10 @@ static const struct nlmsghdr *nth_msg(const struct bin *b, int n) {
   return nlh;
 }
 
-static void assert_addr(const struct tc_addr *a, const char *expect) {
-  char buf[TC_ADDR_STRLEN];
-  cr_assert_str_eq(tc_addr_format(a, buf, sizeof buf), expect);
-}
-
-static void assert_tuple(const struct tc_sock *s, const char *local, const char *remote) {
-  assert_addr(&s->tuple.local, local);
-  assert_addr(&s->tuple.remote, remote);
-  cr_assert_eq(s->tuple.local.family, s->tuple.remote.family);
-}
-
-static void assert_queues(const struct tc_sock *s, uint32_t sendq, uint32_t recvq) {
-  cr_assert_eq(s->sendq, sendq, "expected sendq %u but got %u", sendq, s->sendq);
-  cr_assert_eq(s->recvq, recvq, "expected recvq %u but got %u", recvq, s->recvq);
-}
-
-static void assert_no_timer(const struct tc_sock *s) {
-  cr_assert_eq(s->timer, TC_TIMER_NONE, "expected no timer but got %d", s->timer);
-  cr_assert_eq(s->timer_ms, 0);
-  cr_assert_eq(s->retransmits, 0);
-}
-
 static void assert_timewait(const struct tc_sock *s, long ms) {
   assert_queues(s, 0, 0);
-  cr_assert_eq(s->timer, TC_TIMER_TIMEWAIT, "expected timer 3 but got %d", s->timer);
-  cr_assert_eq(s->timer_ms, ms, "expected %ld ms left but got %ld", ms, s->timer_ms);
+  assert_timewait_timer(s, ms);
   cr_assert_eq(s->retransmits, 0);
-  cr_assert_eq(s->inode, 0, "a mini-socket has no inode, got %lu", s->inode);
 }
 
 /* ---- decoding IPv4 answers ---- */
@@ -985,9 +963,10 @@ Test(diag_live, kernel_filters_the_listener_dump_by_the_bytecode) {
 }
 
 /* With no descriptor left, the diag socket cannot open: diag must say so in
- * one line, and the default observer must then be procfs (whose open()
- * needs no descriptor), as on a kernel without sock_diag. */
-Test(diag_open, failure_is_one_line_and_the_default_falls_back_to_procfs) {
+ * one line, as on a kernel without sock_diag. (The fallback to procfs cannot
+ * be shown this way: procfs too opens its files at open(), inside the case's
+ * namespace, so with no descriptor nothing opens.) */
+Test(diag_open, failure_is_one_line) {
   int lowest_free = dup(0);
   cr_assert_geq(lowest_free, 0);
   close(lowest_free);
@@ -1001,7 +980,5 @@ Test(diag_open, failure_is_one_line_and_the_default_falls_back_to_procfs) {
   cr_assert_lt(rc, 0, "diag opened without a descriptor");
   cr_assert(strncmp(err.msg, "observer diag: ", 15) == 0, "reason: '%s'", err.msg);
   cr_assert_null(strchr(err.msg, '\n'), "one line: '%s'", err.msg);
-  cr_assert_eq(tc_observer_open(NULL, &obs, &err), 0, "%s", err.msg);
-  cr_assert_str_eq(tc_observer_name(obs), "procfs");
-  tc_observer_close(obs);
+  cr_assert_null(obs);
 }

@@ -15,6 +15,8 @@
 #include "tcpclose/sock.h"
 #include "tcpclose/tcpstate.h"
 
+#include "sock_asserts.h"
+
 /* The kernel printed address words in host order: the fixtures decode to
  * the right addresses on little-endian hosts only. */
 #define FIXTURES_UNREADABLE (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
@@ -57,32 +59,6 @@ static struct tc_sock parse_sl(const struct fixture *f, int family, unsigned sl)
   return s;
 }
 
-static void assert_addr(const struct tc_addr *a, const char *expect) {
-  char buf[TC_ADDR_STRLEN];
-  cr_assert_str_eq(tc_addr_format(a, buf, sizeof buf), expect);
-}
-
-static void assert_tuple(const struct tc_sock *s, const char *local, const char *remote) {
-  assert_addr(&s->tuple.local, local);
-  assert_addr(&s->tuple.remote, remote);
-}
-
-static void assert_queues(const struct tc_sock *s, uint32_t sendq, uint32_t recvq) {
-  cr_assert_eq(s->sendq, sendq, "expected sendq %u but got %u", sendq, s->sendq);
-  cr_assert_eq(s->recvq, recvq, "expected recvq %u but got %u", recvq, s->recvq);
-}
-
-static void assert_no_timer(const struct tc_sock *s) {
-  cr_assert_eq(s->timer, TC_TIMER_NONE, "expected no timer but got %d", s->timer);
-  cr_assert_eq(s->timer_ms, 0);
-  cr_assert_eq(s->retransmits, 0);
-}
-
-static void assert_timewait_timer(const struct tc_sock *s, long ms) {
-  cr_assert_eq(s->timer, TC_TIMER_TIMEWAIT, "expected timer 3 but got %d", s->timer);
-  cr_assert_eq(s->timer_ms, ms, "expected %ld ms left but got %ld", ms, s->timer_ms);
-  cr_assert_eq(s->inode, 0, "a mini-socket has no inode, got %lu", s->inode);
-}
 
 static size_t count_socket_lines(const struct fixture *f, int family) {
   size_t ok = 0;

@@ -50,12 +50,9 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
   tc_case_result_free(&cases[0]);
   tc_case_result_free(&cases[1]);
-  free(dir);
+  th_rmtree(dir);
 }
 
 TestSuite(results, .init = setup, .fini = teardown);

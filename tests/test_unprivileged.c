@@ -19,11 +19,8 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
   free(bin);
-  free(dir);
+  th_rmtree(dir);
 }
 
 TestSuite(unprivileged, .init = setup, .fini = teardown, .timeout = 60);
