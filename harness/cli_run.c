@@ -209,6 +209,9 @@ static int play_all(struct run *run, const struct run_args *a) {
     return TC__EXIT_USAGE;
   }
   run->opts.self_exe = exe;
+  /* A peer or namespace holder that dies leaves a closed socket: writing to
+   * it must fail with EPIPE and end that case, not kill the whole run. */
+  signal(SIGPIPE, SIG_IGN);
   tc_trace_reap_stale(); /* instances a SIGKILLed run could not remove */
   /* A live timeline reads only one case at a time. */
   size_t jobs = a->verbose ? 1 : a->jobs > 0 ? (size_t)a->jobs : run->n;

@@ -63,16 +63,18 @@ static size_t cond_len(int family) {
  * When it holds, the kernel goes on to the next op; when not, it skips
  * the OP_LEN bytes after the test as well. */
 static void put_cond(uint8_t *p, const struct tc_addr *a) {
-  struct inet_diag_bc_op op = {
-      .code = INET_DIAG_BC_S_COND,
-      .yes = (uint8_t)cond_len(a->family),
-      .no = (uint16_t)(cond_len(a->family) + OP_LEN),
-  };
-  struct inet_diag_hostcond hc = {
-      .family = (uint8_t)a->family,
-      .prefix_len = (uint8_t)(8 * addr_len(a->family)),
-      .port = a->port,
-  };
+  /* memset, not an initializer: hostcond has padding, and what is sent to
+   * the kernel should be every byte defined */
+  struct inet_diag_bc_op op;
+  struct inet_diag_hostcond hc;
+  memset(&op, 0, sizeof op);
+  memset(&hc, 0, sizeof hc);
+  op.code = INET_DIAG_BC_S_COND;
+  op.yes = (uint8_t)cond_len(a->family);
+  op.no = (uint16_t)(cond_len(a->family) + OP_LEN);
+  hc.family = (uint8_t)a->family;
+  hc.prefix_len = (uint8_t)(8 * addr_len(a->family));
+  hc.port = a->port;
   memcpy(p, &op, sizeof op);
   memcpy(p + sizeof op, &hc, sizeof hc);
   memcpy(p + sizeof op + sizeof hc, a->bytes, addr_len(a->family));

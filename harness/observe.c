@@ -42,6 +42,8 @@ int tc_observer_open(const char *name, tc_observer **out, tc_err *err) {
 
 const char *tc_observer_name(const tc_observer *obs) { return obs->be->name; }
 
+int tc_observer_has_timers(const tc_observer *obs) { return obs->be->timers; }
+
 int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n,
                          struct tc_sock *out, tc_err *err) {
   for (size_t i = 0; i < n; i++) {

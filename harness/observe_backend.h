@@ -11,6 +11,7 @@
 
 struct tc__observer_backend {
   const char *name;
+  int timers;  /* shows timers and their time left (netstat does not) */
   int (*open)(void **state, tc_err *err);
   int (*snapshot)(void *state, const struct tc_query *q, size_t n,
                   struct tc_sock *out, tc_err *err);

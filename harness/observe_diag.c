@@ -266,6 +266,7 @@ static void diag_close(void *state) {
 }
 
 const struct tc__observer_backend tc__observer_diag = {
+    .timers = 1,
     .name = "diag",
     .open = diag_open,
     .snapshot = diag_snapshot,

@@ -97,6 +97,7 @@ static void procfs_close(void *state) {
 
 const struct tc__observer_backend tc__observer_procfs = {
     .name = "procfs",
+    .timers = 1,
     .open = procfs_open,
     .snapshot = procfs_snapshot,
     .close = procfs_close,

@@ -92,6 +92,17 @@ void tc__play_fail(struct tc_play *play, const char *fmt, ...) {
   finish(play);
 }
 
+void tc__play_skip(struct tc_play *play, const char *fmt, ...) {
+  if (play->finished) return;
+  char why[TC_ERR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  tc_case_result_set(play->res, TC_SKIP, "%s", why);
+  finish(play);
+}
+
 void tc_play_abort(tc_play *play, const char *why) { tc__play_fail(play, "%s", why); }
 
 /* ---- steps ---- */

@@ -107,6 +107,8 @@ struct tc_play {
 void tc__play_next(struct tc_play *play);            /* current step done */
 void tc__play_fail(struct tc_play *play, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));           /* ends as error */
+void tc__play_skip(struct tc_play *play, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));           /* ends as skipped */
 void tc__play_release(struct tc_play *play);         /* a handle closed */
 void tc__play_reaped(struct tc_play *play);          /* a peer was reaped */
 

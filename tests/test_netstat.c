@@ -5,14 +5,20 @@
  * Every accepted line must give every field: state, both ends with their
  * family, both queues, and no timer, retransmit or owner (netstat shows
  * none). Every other line of a fixture (titles, headers, UDP and UNIX
- * sockets, the files' own '#' comments) must be rejected. */
+ * sockets, the files' own '#' comments) must be rejected. Last, the
+ * observer itself on a real close over loopback, checked against procfs. */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tcpclose/netstat.h"
+#include "tcpclose/observe.h"
 #include "tcpclose/sock.h"
 #include "tcpclose/tcpstate.h"
 
@@ -382,3 +388,91 @@ Test(netstat_layouts, scoped_ipv6_addresses) {
   cr_assert_eq(tc_netstat_parse_endpoint("127.0.0.1:5000", BSD, AF_INET, &a), -EINVAL);
   cr_assert_eq(tc_netstat_parse_endpoint("127.0.0.1.5000", LNX, AF_INET, &a), -EINVAL);
 }
+
+/* ---- the observer, live: a real close on loopback, through netstat ---- */
+
+struct pair {
+  int listener, client, server;
+  struct tc_query q[3]; /* listener, client's connection, server's */
+};
+
+static struct tc_addr local_of(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  char host[INET6_ADDRSTRLEN];
+  struct tc_addr a;
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+  int v6 = ss.ss_family == AF_INET6;
+  const void *ip = v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr : (void *)&((struct sockaddr_in *)&ss)->sin_addr;
+  unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+  inet_ntop(ss.ss_family, ip, host, sizeof host);
+  cr_assert_eq(tc_addr_parse(host, port, &a), 0);
+  return a;
+}
+
+/* A loopback pair whose client sent 5 bytes and closed: the client is an
+ * orphaned FIN_WAIT2, the server a CLOSE_WAIT holding the bytes (and, on
+ * Linux, the FIN) unread. */
+static void make_pair(int family, struct pair *p) {
+  struct sockaddr_storage ss = {0};
+  socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  ss.ss_family = (sa_family_t)family;
+  if (family == AF_INET6) ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+  else ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  p->listener = socket(family, SOCK_STREAM, 0);
+  cr_assert_eq(bind(p->listener, (struct sockaddr *)&ss, len), 0);
+  cr_assert_eq(listen(p->listener, 4), 0);
+  len = sizeof ss;
+  getsockname(p->listener, (struct sockaddr *)&ss, &len);
+  p->client = socket(family, SOCK_STREAM, 0);
+  cr_assert_eq(connect(p->client, (struct sockaddr *)&ss, len), 0);
+  p->server = accept(p->listener, NULL, NULL);
+  cr_assert_geq(p->server, 0);
+  struct tc_addr l = local_of(p->listener), c = local_of(p->client), s = local_of(p->server);
+  p->q[0] = (struct tc_query){.tuple = {.local = l}, .listener = 1};
+  p->q[1] = (struct tc_query){.tuple = {.local = c, .remote = s}};
+  p->q[2] = (struct tc_query){.tuple = {.local = s, .remote = c}};
+  cr_assert_eq(write(p->client, "hello", 5), 5);
+  close(p->client);
+  struct timespec ts = {0, 100 * 1000000L}; /* the FIN and its ACK */
+  nanosleep(&ts, NULL);
+}
+
+static void snapshot_with(const char *name, const struct pair *p, struct tc_sock *out) {
+  tc_observer *obs;
+  tc_err err = {{0}};
+  /* Without netstat (or /proc to check it against) there is nothing to
+   * compare on this machine. */
+  if (tc_observer_open(name, &obs, &err) < 0) cr_skip_test("%s", err.msg);
+  cr_assert_eq(tc_observer_snapshot(obs, p->q, 3, out, &err), 0, "%s", err.msg);
+  tc_observer_close(obs);
+}
+
+/* netstat and /proc/net/tcp agree on what netstat can show. */
+static void observe_pair(int family) {
+  struct pair p;
+  struct tc_sock ns[3], pf[3];
+  make_pair(family, &p);
+  snapshot_with("netstat", &p, ns);
+  snapshot_with("procfs", &p, pf);
+  int want[3] = {TC_STATE_LISTEN, TC_STATE_FIN_WAIT2, TC_STATE_CLOSE_WAIT};
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(ns[i].state, want[i], "query %d: expected %s but got %s", i, tc_state_name(want[i]),
+                 tc_state_name(ns[i].state));
+    cr_assert_eq(ns[i].state, pf[i].state);
+    cr_assert_eq(ns[i].recvq, pf[i].recvq, "query %d: netstat recvq %u, procfs %u", i, ns[i].recvq, pf[i].recvq);
+    cr_assert_eq(ns[i].sendq, pf[i].sendq);
+    cr_assert(tc_addr_equal(&ns[i].tuple.local, &pf[i].tuple.local));
+    cr_assert(tc_addr_equal(&ns[i].tuple.remote, &pf[i].tuple.remote));
+    cr_assert_eq(ns[i].timer, TC_TIMER_NONE);
+  }
+  cr_assert_eq(ns[2].recvq, 6, "5 bytes and the FIN unread, got %u", ns[2].recvq);
+  close(p.server);
+  close(p.listener);
+}
+
+TestSuite(netstat_observer);
+
+Test(netstat_observer, agrees_with_procfs_on_an_ipv4_close) { observe_pair(AF_INET); }
+
+Test(netstat_observer, agrees_with_procfs_on_an_ipv6_close) { observe_pair(AF_INET6); }

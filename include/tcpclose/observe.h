@@ -30,6 +30,9 @@ int tc_observer_open(const char *name, tc_observer **out, tc_err *err);
 
 const char *tc_observer_name(const tc_observer *obs);
 
+/* Whether the observer shows socket timers and the time left on them. */
+int tc_observer_has_timers(const tc_observer *obs);
+
 /* Fills out[i] for each of the n queries. */
 int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n,
                          struct tc_sock *out, tc_err *err);
