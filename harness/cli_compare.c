@@ -12,17 +12,18 @@
 #include "tcpclose/compare.h"
 
 static const char usage[] =
-    "usage: tcpclose compare [--markdown] [--timing] [--tolerance-ms N] A.json B.json [C.json ...]\n"
+    "usage: tcpclose compare [--markdown] [--all] [--timing] [--tolerance-ms N] A.json B.json [C.json ...]\n"
     "  compares results files case by case and checkpoint by checkpoint: verdicts,\n"
     "  observed values, state paths, the teardown on the wire, and durations\n"
     "  --markdown         a GitHub markdown table instead of aligned text\n"
+    "  --all              also the rows that do not count (timing, not observed everywhere)\n"
     "  --tolerance-ms N   durations within N ms are the same (default 200)\n"
     "  --timing           durations beyond the tolerance count as differences\n"
     "exit status: 0 same behaviour, 1 it differs, 2 bad usage or input\n";
 
 struct compare_args {
   struct tc_cmp_opts opts;
-  int markdown;
+  int markdown, all;
   char **files;
   int nfiles;
 };
@@ -37,6 +38,8 @@ static int parse_args(int argc, char **argv, struct compare_args *a) {
       return TC__EXIT_OK;
     } else if (strcmp(s, "--markdown") == 0) {
       a->markdown = 1;
+    } else if (strcmp(s, "--all") == 0) {
+      a->all = 1;
     } else if (strcmp(s, "--timing") == 0) {
       a->opts.timing = 1;
     } else if (strcmp(s, "--tolerance-ms") == 0) {
@@ -94,7 +97,7 @@ int tc__cmd_compare(int argc, char **argv) {
       fprintf(stderr, "tcpclose %s\n", err.msg);
       rc = TC__EXIT_USAGE;
     } else {
-      tc_cmp_print(&rep, a.markdown, stdout);
+      tc_cmp_print(&rep, a.markdown, a.all, stdout);
       rc = rep.ncounted > 0 ? TC__EXIT_FAIL : TC__EXIT_OK;
     }
     tc_cmp_report_free(&rep);

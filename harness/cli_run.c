@@ -19,6 +19,9 @@
 #include "tcpclose/result.h"
 #include "tcpclose/trace.h"
 
+/* More at once only adds load: the cases are short, the slow ones idle. */
+#define MAX_DEFAULT_JOBS 32
+
 struct run {
   struct tc__case_set set;
   const tc_case **cases;   /* the cases to play, in order */
@@ -39,8 +42,8 @@ static const char usage[] =
     "  --observer NAME  snapshot observer (procfs)\n"
     "  --timeout DUR    limit of a blocking action (default 5s)\n"
     "  --no-netns       play on this namespace's loopback (to watch with tcpdump, ss)\n"
-    "  -j, --jobs N     cases played at once (default: all, so a run lasts as\n"
-    "                   long as its longest case)\n"
+    "  -j, --jobs N     cases played at once (default: all, up to 32, so a run\n"
+    "                   lasts about as long as its longest case)\n"
     "  --quick          leave out cases tagged slow\n"
     "  --family F       ipv4 (as the cases say), ipv6 (all over ::1) or both\n"
     "  -v, --verbose    print each case's timeline as it happens (one case at a time)\n";
@@ -214,7 +217,7 @@ static int play_all(struct run *run, const struct run_args *a) {
   signal(SIGPIPE, SIG_IGN);
   tc_trace_reap_stale(); /* instances a SIGKILLed run could not remove */
   /* A live timeline reads only one case at a time. */
-  size_t jobs = a->verbose ? 1 : a->jobs > 0 ? (size_t)a->jobs : run->n;
+  size_t jobs = a->verbose ? 1 : a->jobs > 0 ? (size_t)a->jobs : run->n < MAX_DEFAULT_JOBS ? run->n : MAX_DEFAULT_JOBS;
   struct tc__sched_opts o = {.jobs = jobs ? jobs : 1, .progress = !a->verbose && isatty(STDOUT_FILENO),
                              .play = &run->opts, .on_start = on_start, .on_result = on_result, .arg = run};
   if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted) < 0) {

@@ -37,7 +37,7 @@ static void print_summary(const struct tc_cmp_report *rep, FILE *out) {
 }
 
 /* Width of each column: case, item, then one per run. */
-static size_t *column_widths(const struct tc_cmp_report *rep) {
+static size_t *column_widths(const struct tc_cmp_report *rep, int all) {
   size_t ncol = rep->nruns + 2, *w = calloc(ncol, sizeof *w);
   char item[700];
   if (w == NULL) return NULL;
@@ -46,6 +46,7 @@ static size_t *column_widths(const struct tc_cmp_report *rep) {
   for (size_t j = 0; j < rep->nruns; j++) w[j + 2] = strlen(rep->labels[j]);
   for (size_t i = 0; i < rep->nrows; i++) {
     const struct tc_cmp_row *r = &rep->rows[i];
+    if (!all && !r->counts) continue;
     item_text(r, item, sizeof item);
     if (strlen(r->case_name) > w[0]) w[0] = strlen(r->case_name);
     if (strlen(item) > w[1]) w[1] = strlen(item);
@@ -63,8 +64,8 @@ static void text_row(FILE *out, const size_t *w, size_t ncol, const char *const 
   }
 }
 
-static void print_text(const struct tc_cmp_report *rep, FILE *out) {
-  size_t ncol = rep->nruns + 2, *w = column_widths(rep);
+static void print_text(const struct tc_cmp_report *rep, int all, FILE *out) {
+  size_t ncol = rep->nruns + 2, *w = column_widths(rep, all);
   const char **cols = calloc(ncol, sizeof *cols);
   char item[700];
   if (w != NULL && cols != NULL) {
@@ -73,6 +74,7 @@ static void print_text(const struct tc_cmp_report *rep, FILE *out) {
     for (size_t j = 0; j < rep->nruns; j++) cols[j + 2] = rep->labels[j];
     text_row(out, w, ncol, cols);
     for (size_t i = 0; i < rep->nrows; i++) {
+      if (!all && !rep->rows[i].counts) continue;
       item_text(&rep->rows[i], item, sizeof item);
       cols[0] = rep->rows[i].case_name;
       cols[1] = item;
@@ -94,7 +96,7 @@ static void md_cell(FILE *out, const char *s) {
   fputc(' ', out);
 }
 
-static void print_markdown(const struct tc_cmp_report *rep, FILE *out) {
+static void print_markdown(const struct tc_cmp_report *rep, int all, FILE *out) {
   char item[700];
   fputs("\n| case | item ", out);
   for (size_t j = 0; j < rep->nruns; j++) md_cell(out, rep->labels[j]);
@@ -102,6 +104,7 @@ static void print_markdown(const struct tc_cmp_report *rep, FILE *out) {
   for (size_t j = 0; j < rep->nruns; j++) fputs(" | ---", out);
   fputs(" |\n", out);
   for (size_t i = 0; i < rep->nrows; i++) {
+    if (!all && !rep->rows[i].counts) continue;
     item_text(&rep->rows[i], item, sizeof item);
     md_cell(out, rep->rows[i].case_name);
     md_cell(out, item);
@@ -111,11 +114,13 @@ static void print_markdown(const struct tc_cmp_report *rep, FILE *out) {
   fputc('\n', out);
 }
 
-void tc_cmp_print(const struct tc_cmp_report *rep, int markdown, FILE *out) {
+/* Rows that do not count (timing, what one run could not observe) are
+ * shown only with `all`: the table is for differences in behaviour. */
+void tc_cmp_print(const struct tc_cmp_report *rep, int markdown, int all, FILE *out) {
   print_header_line(rep, out);
-  if (rep->nrows > 0) {
-    if (markdown) print_markdown(rep, out);
-    else print_text(rep, out);
+  if (rep->ncounted > 0 || (all && rep->nrows > 0)) {
+    if (markdown) print_markdown(rep, all, out);
+    else print_text(rep, all, out);
   }
   print_summary(rep, out);
 }

@@ -157,6 +157,7 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
   struct tc__proto_where w;
   where_for(play, a, &w, host, sizeof host);
   unsigned id = (unsigned)play->step + 1;
+  play->connects_pending += a->action == TC_ACT_CONNECT;
   if (tc__proto_command(a, id, &w, cmd, sizeof cmd) < 0 || tc__link_send(l, cmd) < 0)
     return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line, tc_role_name(a->role)), 1;
   if (a->action == TC_ACT_EXIT) return 1;

@@ -78,6 +78,7 @@ struct tc_play {
   unsigned waiting_id;     /* reply awaited (step index + 1), 0 none */
   int waiting_exit;        /* role whose exit is awaited, -1 none */
   unsigned timeout_ms;     /* of the action awaited */
+  int connects_pending;    /* connects sent, not answered yet */
   uint64_t t0_ms;
   uint64_t settle_start, quiet_since;
   struct tc_sock prev[TC__MAX_QUERIES];

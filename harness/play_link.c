@@ -86,6 +86,7 @@ static void apply_reply(struct tc__link *l, unsigned id, int err, const char *re
     return;
   }
   if (err > 0) l->last_err = err;
+  play->connects_pending -= st->u.act.action == TC_ACT_CONNECT;
   if (err == 0 && learn_sockets(l, st->u.act.action, rest) < 0) {
     tc__play_fail(play, "line %d: malformed reply from the %s peer: %s", st->line, tc_role_name(l->role), rest);
     return;

@@ -94,13 +94,17 @@ static void play_done(tc_play *play, void *arg) {
 
 static int is_serial(const tc_case *c) { return tc_case_has_tag(c, "serial"); }
 
-/* Serial cases first, in case order, then the others. */
+/* 0: serial (alone, first), 1: slow (started early, so that the run lasts
+ * as long as the longest case and not longer), 2: the others. */
+static int rank(const tc_case *c) { return is_serial(c) ? 0 : tc_case_has_tag(c, "slow") ? 1 : 2; }
+
+/* The start order: by rank, and in case order within a rank. */
 static int make_order(struct sched *s) {
   size_t k = 0;
   if ((s->order = malloc((s->n ? s->n : 1) * sizeof *s->order)) == NULL) return -ENOMEM;
-  for (int pass = 1; pass >= 0; pass--)
+  for (int r = 0; r <= 2; r++)
     for (size_t i = 0; i < s->n; i++)
-      if (is_serial(s->cases[i]) == pass) s->order[k++] = i;
+      if (rank(s->cases[i]) == r) s->order[k++] = i;
   return 0;
 }
 

@@ -138,8 +138,8 @@ Test(compare_not_counted, timers_within_the_tolerance_are_the_same) {
 
 Test(compare_not_counted, timers_beyond_the_tolerance_are_timing) {
   struct th_out o;
-  cr_assert_eq(compare(&o, "--tolerance-ms", "100", fixture(0, "compare_timer_a.json"),
-                       fixture(1, "compare_timer_b.json"), NULL), 0);
+  cr_assert_eq(compare(&o, "--all", "--tolerance-ms", "100", fixture(0, "compare_timer_a.json"),
+                       fixture(1, "compare_timer_b.json")), 0);
   cr_assert_str_eq(o.out, HEAD
     "CASE                  ITEM                                       " HOST_A "                           " HOST_B "\n"
     "server-close-delayed  line 22: expect client FIN_WAIT2 (timing)  "
@@ -157,9 +157,17 @@ Test(compare_not_counted, timers_beyond_the_tolerance_are_timing) {
 
 Test(compare_not_counted, timing_alone_is_reported_but_same_behaviour) {
   struct th_out o;
-  cr_assert_eq(compare_with_a(&o, "compare_timing.json"), 0);
+  cr_assert_eq(compare(&o, "--all", fixture(0, "compare_a.json"), fixture(1, "compare_timing.json"), NULL, NULL), 0);
   cr_assert_str_eq(o.out, HEAD TIMING_TABLE
     "same behaviour; 1 not counted (timing only, or not observed in every file)\n");
+  th_out_free(&o);
+}
+
+/* Without --all only what counts is in the table: here nothing. */
+Test(compare_not_counted, rows_that_do_not_count_are_hidden_by_default) {
+  struct th_out o;
+  cr_assert_eq(compare_with_a(&o, "compare_timing.json"), 0);
+  cr_assert_str_eq(o.out, HEAD "same behaviour; 1 not counted (timing only, or not observed in every file)\n");
   th_out_free(&o);
 }
 
@@ -192,7 +200,7 @@ static int count_lines_with(const char *text, const char *needle) {
  * never counted. */
 Test(compare_not_counted, what_one_file_could_not_observe) {
   struct th_out o;
-  cr_assert_eq(compare_with_a(&o, "compare_unobserved.json"), 0);
+  cr_assert_eq(compare(&o, "--all", fixture(0, "compare_a.json"), fixture(1, "compare_unobserved.json"), NULL, NULL), 0);
   cr_assert_eq(count_lines_with(o.out, "(not observed in every file)"), 9, "%s", o.out);
   cr_assert(strstr(o.out, "server-close-delayed  server path (not observed in every file)") != NULL, "%s", o.out);
   cr_assert(strstr(o.out, "\nsame behaviour; 9 not counted (timing only, or not observed in every file)\n") != NULL,

@@ -76,8 +76,8 @@ int tc_cmp_build(tc_cmp_run *const *runs, size_t n, const struct tc_cmp_opts *op
 void tc_cmp_report_free(struct tc_cmp_report *rep);
 
 /* The report as an aligned text table, or a GitHub markdown table: a first
- * line with what was compared, then the rows and a closing count, or
- * "no differences". */
-void tc_cmp_print(const struct tc_cmp_report *rep, int markdown, FILE *out);
+ * line with what was compared, then the rows that count (all rows with
+ * `all`) and a closing count, or "no differences". */
+void tc_cmp_print(const struct tc_cmp_report *rep, int markdown, int all, FILE *out);
 
 #endif
