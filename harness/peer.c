@@ -87,20 +87,16 @@ static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   *buf = uv_buf_init(p->in + p->inlen, (unsigned)(sizeof p->in - p->inlen - 1));
 }
 
+static int on_command(char *line, void *arg) {
+  dispatch(arg, line);
+  return 0;
+}
+
 static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct tc__peer *p = s->data;
   (void)buf;
   if (nread < 0) _exit(0); /* runner gone: end, the kernel cleans up */
-  p->inlen += (size_t)nread;
-  p->in[p->inlen] = '\0';
-  char *line = p->in, *nl;
-  while ((nl = strchr(line, '\n')) != NULL) {
-    *nl = '\0';
-    dispatch(p, line);
-    line = nl + 1;
-  }
-  p->inlen = strlen(line);
-  memmove(p->in, line, p->inlen + 1);
+  p->inlen = tc__proto_lines(p->in, p->inlen + (size_t)nread, on_command, p);
   if (p->inlen == sizeof p->in - 1) _exit(3); /* a line longer than allowed */
 }
 

@@ -81,26 +81,27 @@ void tc__play_reaped(struct tc_play *play) {
   if (play->finished) close_all(play);
 }
 
-void tc__play_fail(struct tc_play *play, const char *fmt, ...) {
+/* Ends the play now with a verdict other than the checks' (error, skip). */
+static void end_with(struct tc_play *play, enum tc_verdict v, const char *fmt, va_list ap) {
   if (play->finished) return;
   char why[TC_ERR_MAX];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
-  va_end(ap);
-  tc_case_result_set(play->res, TC_ERROR, "%s", why);
+  tc_case_result_set(play->res, v, "%s", why);
   finish(play);
 }
 
-void tc__play_skip(struct tc_play *play, const char *fmt, ...) {
-  if (play->finished) return;
-  char why[TC_ERR_MAX];
+void tc__play_fail(struct tc_play *play, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(why, sizeof why, fmt, ap);
+  end_with(play, TC_ERROR, fmt, ap);
   va_end(ap);
-  tc_case_result_set(play->res, TC_SKIP, "%s", why);
-  finish(play);
+}
+
+void tc__play_skip(struct tc_play *play, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  end_with(play, TC_SKIP, fmt, ap);
+  va_end(ap);
 }
 
 void tc_play_abort(tc_play *play, const char *why) { tc__play_fail(play, "%s", why); }

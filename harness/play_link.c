@@ -111,6 +111,19 @@ static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   *buf = uv_buf_init(l->in + l->inlen, (unsigned)(sizeof l->in - l->inlen - 1));
 }
 
+/* One reply line; stops the reading once the play has ended. */
+static int on_reply(char *line, void *arg) {
+  struct tc__link *l = arg;
+  unsigned id;
+  int err;
+  char *rest;
+  if (tc__proto_reply(line, &id, &err, &rest) < 0)
+    tc__play_fail(l->play, "malformed reply from the %s peer: %s", tc_role_name(l->role), line);
+  else
+    apply_reply(l, id, err, rest);
+  return l->play->finished;
+}
+
 static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct tc__link *l = s->data;
   (void)buf;
@@ -118,21 +131,7 @@ static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     uv_read_stop(s);
     return;
   }
-  l->inlen += (size_t)nread;
-  l->in[l->inlen] = '\0';
-  char *line = l->in, *nl, *rest;
-  while ((nl = strchr(line, '\n')) != NULL && !l->play->finished) {
-    *nl = '\0';
-    unsigned id;
-    int err;
-    if (tc__proto_reply(line, &id, &err, &rest) < 0)
-      tc__play_fail(l->play, "malformed reply from the %s peer: %s", tc_role_name(l->role), line);
-    else
-      apply_reply(l, id, err, rest);
-    line = nl + 1;
-  }
-  l->inlen = strlen(line);
-  memmove(l->in, line, l->inlen + 1);
+  l->inlen = tc__proto_lines(l->in, l->inlen + (size_t)nread, on_reply, l);
 }
 
 int tc__link_spawn(struct tc__link *l, tc_err *err) {

@@ -55,6 +55,19 @@ int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct 
   return n;
 }
 
+size_t tc__proto_lines(char *buf, size_t len, int (*fn)(char *line, void *arg), void *arg) {
+  char *line = buf, *nl;
+  buf[len] = '\0';
+  while ((nl = strchr(line, '\n')) != NULL) {
+    *nl = '\0';
+    if (fn(line, arg) != 0) break;
+    line = nl + 1;
+  }
+  len = strlen(line);
+  memmove(buf, line, len + 1);
+  return len;
+}
+
 int tc__proto_reply(char *line, unsigned *id, int *err, char **rest) {
   char *end;
   unsigned long v = strtoul(line, &end, 10);

@@ -44,6 +44,11 @@ struct tc__proto_where {
 int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct tc__proto_where *w,
                       char *buf, size_t len);
 
+/* Hands each complete line in buf (len bytes read so far, NUL-terminated)
+ * to fn, stopping early when fn returns nonzero, and keeps the unfinished
+ * rest at the start of buf. Returns the length of that rest. */
+size_t tc__proto_lines(char *buf, size_t len, int (*fn)(char *line, void *arg), void *arg);
+
 /* Splits a reply line into its id, errno (-1 for "proto") and the rest. */
 int tc__proto_reply(char *line, unsigned *id, int *err, char **rest);
 
