@@ -87,7 +87,6 @@ int tc_cmp_load(const char *path, tc_cmp_run **out, tc_err *err) {
   return 0;
 }
 
-const char *tc_cmp_run_label(const tc_cmp_run *run) { return run->label; }
 
 void tc_cmp_run_free(tc_cmp_run *run) {
   if (run == NULL) return;

@@ -6,7 +6,6 @@
  * and net-tools netstat.c tcp_do_one() on Linux. */
 #include "tcpclose/netstat.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,15 +130,7 @@ static int parse_host(const char *host, size_t len, int family, struct tc_addr *
   }
   char *scope = strchr(buf, '%');
   if (scope != NULL) *scope = '\0';
-  if (inet_pton(AF_INET, buf, a->bytes) == 1) {
-    a->family = AF_INET;
-    return 0;
-  }
-  if (inet_pton(AF_INET6, buf, a->bytes) == 1) {
-    a->family = AF_INET6;
-    return 0;
-  }
-  return -EINVAL;
+  return tc_addr_parse(buf, 0, a); /* the caller parses the port next */
 }
 
 /* "*" (no port yet: a listener's foreign side) is port 0. */

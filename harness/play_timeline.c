@@ -175,20 +175,25 @@ void tc__timeline_observed(struct tc_play *play, int role, int conn, const struc
   if (play->trace != NULL) observed_at(play, role, conn, s, tc__now_us());
 }
 
-/* Snapshots the connections whose fate only polling can tell. */
+/* Snapshots, in one call, the connections whose fate only polling can
+ * tell (a held "X -> CLOSE", or a mini-socket being followed). */
 static void poll_mini_sockets(struct tc_play *play) {
-  for (int r = 0; r < TC_ROLE_COUNT && play->obs != NULL; r++) {
-    const struct tc__link *l = &play->link[r];
-    for (int c = 1; c <= l->nconns; c++) {
+  struct tc_query q[TC__MAX_QUERIES];
+  struct tc_sock s[TC__MAX_QUERIES];
+  int role[TC__MAX_QUERIES], conn[TC__MAX_QUERIES];
+  size_t n = 0;
+  tc_err err;
+  for (int r = 0; r < TC_ROLE_COUNT; r++)
+    for (int c = 1; c <= play->link[r].nconns; c++) {
       const struct tc__role_timeline *tl = &play->tl[r][c - 1];
       if (!tl->closing && !tl->mini) continue;
-      struct tc_query q = {.tuple = l->conns[c - 1]};
-      struct tc_sock s;
-      tc_err err;
-      int64_t now = tc__now_us();
-      if (tc_observer_snapshot(play->obs, &q, 1, &s, &err) == 0) observed_at(play, r, c, &s, now);
+      q[n] = (struct tc_query){.tuple = play->link[r].conns[c - 1]};
+      role[n] = r;
+      conn[n++] = c;
     }
-  }
+  int64_t now = tc__now_us();
+  if (n == 0 || play->obs == NULL || tc_observer_snapshot(play->obs, q, n, s, &err) < 0) return;
+  for (size_t i = 0; i < n; i++) observed_at(play, role[i], conn[i], &s[i], now);
 }
 
 void tc__timeline_poll(struct tc_play *play) {

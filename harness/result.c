@@ -58,12 +58,6 @@ void tc_case_result_observation_last(tc_case_result *r) {
   if (r->nchecks > 0) r->checks[r->nchecks - 1].observation = 1;
 }
 
-size_t tc_case_result_skipped(const tc_case_result *r) {
-  size_t n = 0;
-  for (size_t i = 0; i < r->nchecks; i++) n += (size_t)r->checks[i].skipped;
-  return n;
-}
-
 /* Appends one element to a growable array of elements of size `size`. */
 static int append(void *arrayp, size_t *n, const void *elem, size_t size) {
   char **array = arrayp;

@@ -21,23 +21,7 @@
 #include "tcpclose/observe.h"
 #include "tcpclose/sock.h"
 #include "tcpclose/tcpstate.h"
-
-#define MAX_LINES 64
-
-struct fixture {
-  char line[MAX_LINES][512];
-  size_t n;
-};
-
-static void load(const char *name, struct fixture *f) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", TCPCLOSE_FIXTURES_DIR, name);
-  FILE *fp = fopen(path, "r");
-  cr_assert_not_null(fp, "cannot open %s", path);
-  f->n = 0;
-  while (f->n < MAX_LINES && fgets(f->line[f->n], sizeof f->line[0], fp) != NULL) f->n++;
-  fclose(fp);
-}
+#include "fixture_lines.h"
 
 /* The one line that contains needle; it must exist and be unique. */
 static const char *line_with(const struct fixture *f, const char *needle) {

@@ -16,29 +16,13 @@
 #include "tcpclose/tcpstate.h"
 
 #include "sock_asserts.h"
+#include "fixture_lines.h"
+
+static struct fixture tcp4, tcp6;
 
 /* The kernel printed address words in host order: the fixtures decode to
  * the right addresses on little-endian hosts only. */
 #define FIXTURES_UNREADABLE (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
-
-#define MAX_LINES 16
-
-struct fixture {
-  char line[MAX_LINES][512];
-  size_t n;
-};
-
-static struct fixture tcp4, tcp6;
-
-static void load(const char *name, struct fixture *f) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", TCPCLOSE_FIXTURES_DIR, name);
-  FILE *fp = fopen(path, "r");
-  cr_assert_not_null(fp, "cannot open %s", path);
-  f->n = 0;
-  while (f->n < MAX_LINES && fgets(f->line[f->n], sizeof f->line[0], fp) != NULL) f->n++;
-  fclose(fp);
-}
 
 static void load_both(void) {
   load("proc_net_tcp.txt", &tcp4);

@@ -36,9 +36,6 @@ typedef struct tc_cmp_run tc_cmp_run;
  * file), with err naming the file and why. */
 int tc_cmp_load(const char *path, tc_cmp_run **out, tc_err *err);
 
-/* "os-kernel-machine" from the file's host, its column header. */
-const char *tc_cmp_run_label(const tc_cmp_run *run);
-
 void tc_cmp_run_free(tc_cmp_run *run);
 
 struct tc_cmp_opts {

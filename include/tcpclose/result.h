@@ -103,9 +103,6 @@ int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition 
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value);
 
-/* Number of skipped checks. */
-size_t tc_case_result_skipped(const tc_case_result *r);
-
 void tc_case_result_free(tc_case_result *r);
 
 void tc_host_detect(struct tc_host *h);
