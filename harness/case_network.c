@@ -3,8 +3,10 @@
  *   family ipv4|ipv6                   the address family of the case
  *   sysctl NAME=VALUE                  a net.* setting, in the case's namespace
  *   drop DIR FLAGS [count=N|all]       drop segments from that step on
- * sysctl and drop only ever apply inside a network namespace of the
- * case's own, so a case that has them needs one (needs_netns). */
+ *   hold DIR FLAGS                     keep such segments from that step on
+ *   release                            deliver what is held, in the order held
+ * These only ever apply inside a network namespace of the case's own, so
+ * a case that has them needs one (needs_netns). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,29 +53,60 @@ static int parse_drop_count(struct tc__parser *p, const char *t, unsigned *count
   return 0;
 }
 
-static int parse_drop(struct tc__parser *p) {
-  if (p->lx.ntok < 3) return tc__perr(p, "drop needs a direction and flags (e.g. drop s>c F. count=1)");
-  struct tc_drop_step d = {.count = TC_DROP_ALL};
+/* "DIR FLAGS" of drop and hold: which segments, by sender and flags. */
+static int parse_segments(struct tc__parser *p, const char *kw, struct tc_drop_step *d) {
+  if (p->lx.ntok < 3) return tc__perr(p, "%s needs a direction and flags (e.g. %s s>c F.)", kw, kw);
   const char *dir = p->lx.tok[1].s, *fl = p->lx.tok[2].s;
-  if (strcmp(dir, "c>s") == 0) d.from = TC_CLIENT;
-  else if (strcmp(dir, "s>c") == 0) d.from = TC_SERVER;
+  if (strcmp(dir, "c>s") == 0) d->from = TC_CLIENT;
+  else if (strcmp(dir, "s>c") == 0) d->from = TC_SERVER;
   else return tc__perr(p, "unknown direction '%s' (expected c>s or s>c)", dir);
-  if (strlen(fl) >= sizeof d.flags || strspn(fl, "FSRPU.") != strlen(fl))
+  if (strlen(fl) >= sizeof d->flags || strspn(fl, "FSRPU.") != strlen(fl))
     return tc__perr(p, "bad flags '%s' (tcpdump notation: F. S. R R. P. . FP.)", fl);
-  snprintf(d.flags, sizeof d.flags, "%s", fl);
-  int rc = p->lx.ntok >= 4 ? parse_drop_count(p, p->lx.tok[3].s, &d.count) : 0;
-  if (rc < 0 || (rc = tc__no_more(p, 4, "the count")) < 0) return rc;
-  if (!p->role[TC_SERVER].listen_line) return tc__perr(p, "drop before server listen: the case has no port yet");
-  struct tc_step *st = tc__new_step(p, TC_STEP_DROP);
+  snprintf(d->flags, sizeof d->flags, "%s", fl);
+  if (!p->role[TC_SERVER].listen_line) return tc__perr(p, "%s before server listen: the case has no port yet", kw);
+  return 0;
+}
+
+static int add_segment_step(struct tc__parser *p, enum tc_step_kind kind, const struct tc_drop_step *d) {
+  struct tc_step *st = tc__new_step(p, kind);
   if (st == NULL) return -ENOMEM;
-  st->u.drop = d;
+  if (d != NULL) st->u.drop = *d;
   p->c->needs_netns = 1;
   return 0;
+}
+
+static int parse_drop(struct tc__parser *p) {
+  struct tc_drop_step d = {.count = TC_DROP_ALL};
+  int rc = parse_segments(p, "drop", &d);
+  if (rc == 0 && p->lx.ntok >= 4) rc = parse_drop_count(p, p->lx.tok[3].s, &d.count);
+  if (rc < 0 || (rc = tc__no_more(p, 4, "the count")) < 0) return rc;
+  return add_segment_step(p, TC_STEP_DROP, &d);
+}
+
+/* hold DIR FLAGS / release: segments kept in the kernel (NFQUEUE) and
+ * delivered together, for orders loopback never gives by itself (FINs
+ * that cross). */
+static int parse_hold(struct tc__parser *p) {
+  struct tc_drop_step d = {.count = TC_DROP_ALL};
+  int rc = parse_segments(p, "hold", &d);
+  if (rc < 0 || (rc = tc__no_more(p, 3, "the flags")) < 0) return rc;
+  p->holding = 1;
+  return add_segment_step(p, TC_STEP_HOLD, &d);
+}
+
+static int parse_release(struct tc__parser *p) {
+  int rc = tc__no_more(p, 1, "release");
+  if (rc < 0) return rc;
+  if (!p->holding) return tc__perr(p, "release with nothing held (no hold before it)");
+  p->holding = 0;
+  return add_segment_step(p, TC_STEP_RELEASE, NULL);
 }
 
 int tc__parse_network(struct tc__parser *p) {
   const char *kw = p->lx.tok[0].s;
   if (strcmp(kw, "family") == 0) return parse_family(p);
   if (strcmp(kw, "sysctl") == 0) return parse_sysctl(p);
+  if (strcmp(kw, "hold") == 0) return parse_hold(p);
+  if (strcmp(kw, "release") == 0) return parse_release(p);
   return parse_drop(p);
 }

@@ -109,16 +109,6 @@ static int parse_tags(struct tc__parser *p) {
   return 0;
 }
 
-/* attempts N: for behaviour that needs a race the harness cannot force
- * (two timers in one tick); every attempt must show all of it. */
-static int parse_attempts(struct tc__parser *p) {
-  long n;
-  if (p->lx.ntok < 2 || tc__parse_count(p->lx.tok[1].s, 10, &n) < 0 || n < 1)
-    return tc__perr(p, "'attempts' needs a number from 1 to 10");
-  p->c->attempts = (int)n;
-  return tc__no_more(p, 2, "the number of attempts");
-}
-
 /* ---- wait, settle ---- */
 
 static int parse_duration_tok(struct tc__parser *p, const char *s, unsigned *ms) {
@@ -165,18 +155,18 @@ static int parse_statement(struct tc__parser *p) {
   if (strcmp(kw, "about") == 0) return parse_text(p, &p->c->about, "about");
   if (strcmp(kw, "source") == 0) return parse_text(p, &p->c->source, "source");
   if (strcmp(kw, "tags") == 0) return parse_tags(p);
-  if (strcmp(kw, "attempts") == 0) return parse_attempts(p);
   if (strcmp(kw, "client") == 0 || strcmp(kw, "server") == 0)
     return tc__parse_action(p);
   if (strcmp(kw, "wait") == 0) return parse_wait(p);
   if (strcmp(kw, "settle") == 0) return parse_settle(p);
   if (strcmp(kw, "expect") == 0 || strncmp(kw, "expect[", 7) == 0) return tc__parse_expect(p);
   if (strcmp(kw, "observe") == 0) return tc__parse_observe(p);
-  if (strcmp(kw, "family") == 0 || strcmp(kw, "sysctl") == 0 || strcmp(kw, "drop") == 0)
+  if (strcmp(kw, "family") == 0 || strcmp(kw, "sysctl") == 0 || strcmp(kw, "drop") == 0 ||
+      strcmp(kw, "hold") == 0 || strcmp(kw, "release") == 0)
     return tc__parse_network(p);
   return tc__perr(p,
-              "unknown statement '%s' (expected case, about, source, tags, attempts, family, "
-              "client, server, wait, settle, sysctl, drop, expect or observe)",
+              "unknown statement '%s' (expected case, about, source, tags, family, "
+              "client, server, wait, settle, sysctl, drop, hold, release, expect or observe)",
               kw);
 }
 
@@ -219,7 +209,6 @@ int tc_case_parse_text(const char *file, const char *text, tc_case *out,
   p->c = out;
   p->err = err;
   out->family = AF_INET;
-  out->attempts = 1;
   int rc = (out->file = strdup(file)) ? 0 : -ENOMEM;
   if (rc == 0) rc = parse_lines(p, text);
   if (rc == 0) rc = check_complete(p);

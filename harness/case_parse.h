@@ -29,6 +29,7 @@ struct tc__parser {
   size_t cap;
   struct tc__lex_line lx;
   struct tc__role_track role[TC_ROLE_COUNT];
+  int holding;  /* a hold not yet released */
 };
 
 int tc__perr(struct tc__parser *p, const char *fmt, ...)
@@ -51,6 +52,6 @@ size_t tc__decimal_len(const char *s);
 int tc__parse_action(struct tc__parser *p);
 int tc__parse_expect(struct tc__parser *p);  /* expect and expect[os,...] */
 int tc__parse_observe(struct tc__parser *p);
-int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop */
+int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop, hold, release */
 
 #endif

@@ -66,9 +66,7 @@ static void print_skips(const tc_case_result *r) {
 
 static void print_case(const tc_case_result *r) {
   static const char *const tag[] = {"pass ", "FAIL ", "skip ", "ERROR"};
-  printf("%s %-36s %6.2f s", tag[r->verdict], r->name, r->duration_ms / 1000.0);
-  if (r->attempt > 1) printf("  (attempt %d)", r->attempt);
-  printf("\n");
+  printf("%s %-36s %6.2f s\n", tag[r->verdict], r->name, r->duration_ms / 1000.0);
   for (size_t i = 0; r->verdict == TC_FAIL && i < r->nchecks; i++) {
     const struct tc_check *c = &r->checks[i];
     const char *what = strchr(c->expect, ' ') ? strchr(c->expect, ' ') + 1 : c->expect; /* after expect[...] */

@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "netns.h"
+#include "netns_queue.h"
 #include "proto.h"
 
 #define MAX_COUNTED 16
@@ -28,6 +31,8 @@ struct counted_drop {
 struct holder {
   FILE *in, *out;
   struct nft_ctx *nft;
+  struct tc__queue q;      /* segments held by `hold` rules */
+  int hold_chain;          /* TCPCLOSE_HOLD exists in both families */
   struct counted_drop drops[MAX_COUNTED];
   size_t ndrops;
 };
@@ -141,6 +146,74 @@ static void expire_drops(struct holder *h) {
   }
 }
 
+/* Runs iptables or ip6tables (no shell) inside the namespace; 0 when it
+ * succeeded. Why xtables: nftables' own `queue` expression (nft_queue) is
+ * not in every kernel, while the xtables NFQUEUE target, reached through
+ * nft_compat, usually is (both are in the 6.18 this was written on:
+ * CONFIG_NFT_QUEUE is not). */
+static int xtables(const char *tool, char *const args[], char *why, size_t len) {
+  char *argv[16] = {(char *)tool, "-w"};
+  size_t n = 2;
+  for (; args[n - 2] != NULL && n < 15; n++) argv[n] = args[n - 2];
+  argv[n] = NULL;
+  pid_t pid;
+  int st;
+  if (posix_spawnp(&pid, tool, NULL, NULL, argv, environ) != 0 || waitpid(pid, &st, 0) < 0 ||
+      !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    snprintf(why, len, "%s failed (is the iptables package installed?)", tool);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/* iptables --tcp-flags list of a flags byte. */
+static void flag_names(unsigned flags, char *buf, size_t len) {
+  static const char *const names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG"};
+  size_t off = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < 6; i++)
+    if (flags & (1u << i)) off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "", names[i]);
+  if (off == 0) snprintf(buf, len, "NONE");
+}
+
+/* Holds, in the kernel, segments with that port and exactly that flags
+ * byte, for both families: a rule in a chain of its own (TCPCLOSE_HOLD,
+ * jumped to from INPUT) that sends them to queue 0. */
+static int add_hold(struct holder *h, const char *which, unsigned port, unsigned flags,
+                    char *why, size_t len) {
+  static const char *const tools[] = {"iptables", "ip6tables"};
+  char portstr[16], names[64];
+  int rc = tc__queue_open(&h->q, why, len);
+  snprintf(portstr, sizeof portstr, "%u", port);
+  flag_names(flags, names, sizeof names);
+  char *opt = strcmp(which, "sport") == 0 ? "--sport" : "--dport";
+  for (int t = 0; t < 2 && rc == 0; t++) {
+    char *chain[] = {"-N", "TCPCLOSE_HOLD", NULL}, *jump[] = {"-I", "INPUT", "-j", "TCPCLOSE_HOLD", NULL};
+    char *rule[] = {"-A", "TCPCLOSE_HOLD", "-p", "tcp", opt, portstr, "--tcp-flags", "ALL", names,
+                    "-j", "NFQUEUE", "--queue-num", "0", NULL};
+    if (!h->hold_chain) rc = xtables(tools[t], chain, why, len) || xtables(tools[t], jump, why, len) ? -EINVAL : 0;
+    if (rc == 0) rc = xtables(tools[t], rule, why, len);
+  }
+  h->hold_chain = rc == 0;
+  return rc;
+}
+
+/* Delivers what is held, in the order it came. The hold rules stay while
+ * that is delivered, so what it provokes (the ACK of a released FIN) is
+ * held too and cannot overtake a segment released after it; then the
+ * rules go and the rest is delivered. Answers how many were held. */
+static int release_held(struct holder *h, char *value, size_t vlen, char *why, size_t len) {
+  tc__queue_read(&h->q);
+  size_t first = tc__queue_accept_all(&h->q);
+  char *flush[] = {"-F", "TCPCLOSE_HOLD", NULL};
+  int rc = xtables("iptables", flush, why, len);
+  if (rc == 0) rc = xtables("ip6tables", flush, why, len);
+  tc__queue_read(&h->q);
+  size_t then = tc__queue_accept_all(&h->q);
+  snprintf(value, vlen, "%zu %zu", first, then);
+  return rc;
+}
+
 static void serve_line(struct holder *h, char *line) {
   char a[128] = "", b[128] = "", c[64] = "", why[300] = "", value[256] = "";
   unsigned port = 0, flags = 0, count = 0;
@@ -150,6 +223,10 @@ static void serve_line(struct holder *h, char *line) {
     if ((rc = sysctl_get(a, value, sizeof value)) == 0) rc = sysctl_set(a, b);
   } else if (sscanf(line, "drop %31s %63s %u %u %u", b, c, &port, &flags, &count) == 5)
     rc = add_drop(h, b, c, port, flags, count, why, sizeof why);
+  else if (sscanf(line, "hold %31s %63s %u %u", b, c, &port, &flags) == 4)
+    rc = add_hold(h, c, port, flags, why, sizeof why);
+  else if (strncmp(line, "release", 7) == 0)
+    rc = release_held(h, value, sizeof value, why, sizeof why);
   else snprintf(why, sizeof why, "unknown command");
   if (rc == 0) fprintf(h->out, "ok %s\n", value);
   else fprintf(h->out, "error %s\n", why[0] ? why : strerror(-rc));
@@ -167,17 +244,18 @@ int tc__netns_main(void) {
   fflush(h.out);
   char line[512];
   for (;;) {
-    struct pollfd pfd = {.fd = TC__PROTO_FD, .events = POLLIN};
+    struct pollfd pfd[2] = {{.fd = TC__PROTO_FD, .events = POLLIN},
+                            {.fd = tc__queue_fd(&h.q), .events = POLLIN}};
     /* Counted drops: watch their counters. Every 20 ms is enough (a
      * retransmission comes 200 ms or more later) and costs little. */
-    int n = poll(&pfd, 1, h.ndrops ? 20 : -1);
-    if (n == 0) {
-      expire_drops(&h);
-      continue;
-    }
+    int n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, h.ndrops ? 20 : -1);
+    if (n == 0) expire_drops(&h);
+    if (n > 0 && (pfd[1].revents & POLLIN)) tc__queue_read(&h.q); /* learn held ids in order */
+    if (n <= 0 || !(pfd[0].revents & (POLLIN | POLLHUP))) continue;
     if (fgets(line, sizeof line, h.in) == NULL) break; /* runner gone: the namespace goes with us */
     serve_line(&h, line);
   }
+  tc__queue_close(&h.q);
   if (h.nft) nft_ctx_free(h.nft);
   return 0;
 }

@@ -191,6 +191,8 @@ static void run_steps(struct tc_play *play) {
       break;
     case TC_STEP_SYSCTL:
     case TC_STEP_DROP:
+    case TC_STEP_HOLD:
+    case TC_STEP_RELEASE:
       tc__netns_step(play, st);
       break;
     }
@@ -228,7 +230,7 @@ static int isolate(struct tc_play *play) {
   snprintf(text, sizeof text, "host loopback: %s", why.msg);
   play->res->isolation = strdup(text);
   if (!play->c->needs_netns) return 0;
-  tc_case_result_set(play->res, TC_SKIP, "needs a network namespace of its own (sysctl/drop): %s", why.msg);
+  tc_case_result_set(play->res, TC_SKIP, "needs a network namespace of its own (sysctl, drop, hold): %s", why.msg);
   finish(play);
   return 1;
 }

@@ -138,7 +138,7 @@ int tc__netns_request(struct tc_play *play, const char *cmd, char *answer, size_
 void tc__netns_record_sysctls(struct tc_play *play);
 void tc__netns_stop(struct tc_play *play);
 void tc__netns_close(struct tc_play *play);
-void tc__netns_step(struct tc_play *play, const struct tc_step *st); /* sysctl, drop */
+void tc__netns_step(struct tc_play *play, const struct tc_step *st); /* sysctl, drop, hold, release */
 /* Runs fn(play, err) inside the case's namespace (or here without one). */
 int tc__in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err);
 

@@ -170,14 +170,18 @@ static unsigned flags_byte(const char *f) {
 void tc__netns_step(struct tc_play *play, const struct tc_step *st) {
   char cmd[256], old[128];
   tc_err err;
-  if (st->kind == TC_STEP_SYSCTL) {
+  /* Every segment of the case has the server's port on one side. */
+  const struct tc_drop_step *d = &st->u.drop;
+  const char *which = d->from == TC_SERVER ? "sport" : "dport";
+  unsigned port = play->link[TC_SERVER].listener.port;
+  if (st->kind == TC_STEP_SYSCTL)
     snprintf(cmd, sizeof cmd, "set %s %s", st->u.sysctl.name, st->u.sysctl.value);
-  } else {
-    /* Every segment of the case has the server's port on one side. */
-    const struct tc_drop_step *d = &st->u.drop;
-    snprintf(cmd, sizeof cmd, "drop line-%d %s %u %u %u", st->line, d->from == TC_SERVER ? "sport" : "dport",
-             (unsigned)play->link[TC_SERVER].listener.port, flags_byte(d->flags), d->count);
-  }
+  else if (st->kind == TC_STEP_DROP)
+    snprintf(cmd, sizeof cmd, "drop line-%d %s %u %u %u", st->line, which, port, flags_byte(d->flags), d->count);
+  else if (st->kind == TC_STEP_HOLD)
+    snprintf(cmd, sizeof cmd, "hold line-%d %s %u %u", st->line, which, port, flags_byte(d->flags));
+  else
+    snprintf(cmd, sizeof cmd, "release");
   /* The rules and names are ours and checked: a refusal means this kernel
    * cannot do it (no nftables, a sysctl it does not have), which is a skip
    * with the reason, not a broken case. A holder that is gone is an error. */

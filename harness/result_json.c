@@ -81,10 +81,9 @@ static json_t *sysctls_json(const tc_case_result *r) {
 }
 
 static json_t *case_json(const tc_case_result *r) {
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:i, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
+  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
                    "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "attempt", r->attempt ? r->attempt : 1,
-                   "isolation", r->isolation,
+                   "duration_ms", (json_int_t)r->duration_ms, "isolation", r->isolation,
                    "sysctls", sysctls_json(r), "observers", observers_json(r),
                    "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
                    "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),

@@ -14,14 +14,12 @@ struct slot {
   size_t i;
   tc_play *play;
   int done;
-  int attempt;  /* 1-based try of its case */
 };
 
 struct sched {
   uv_loop_t *loop;
   const tc_case *const *cases;
-  size_t *order;             /* start order: serial cases first */
-  int serial_running;
+  size_t *order;             /* start order: slow cases first */
   size_t n, next, running, printed;
   tc_case_result *results;
   const struct tc__sched_opts *o;
@@ -65,58 +63,36 @@ static void stop(struct sched *s) {
 
 static int start_slot(struct sched *s, struct slot *slot);
 
-/* A failed case with attempts left is played again in its slot; the
- * result keeps only the last try, and says which it was. */
-static int retried(struct sched *s, struct slot *slot) {
-  const tc_case *c = s->cases[slot->i];
-  tc_case_result *r = &s->results[slot->i];
-  if (s->interrupted || r->verdict != TC_FAIL || slot->attempt >= c->attempts) return 0;
-  tc_case_result_free(r);
-  slot->attempt++;
-  return start_slot(s, slot) == 0;
-}
-
 static void play_done(tc_play *play, void *arg) {
   struct slot *slot = arg;
   struct sched *s = slot->s;
   tc_play_free(play);
   slot->play = NULL;
-  s->results[slot->i].attempt = slot->attempt;
-  if (retried(s, slot)) return;
   slot->done = 1;
   s->running--;
-  s->serial_running = 0;
   flush_in_order(s);
   start_more(s);
   if (s->running == 0 && (s->next == s->n || s->interrupted)) stop(s);
   else progress(s);
 }
 
-static int is_serial(const tc_case *c) { return tc_case_has_tag(c, "serial"); }
-
-/* 0: serial (alone, first), 1: slow (started early, so that the run lasts
- * as long as the longest case and not longer), 2: the others. */
-static int rank(const tc_case *c) { return is_serial(c) ? 0 : tc_case_has_tag(c, "slow") ? 1 : 2; }
-
-/* The start order: by rank, and in case order within a rank. */
+/* The start order: cases tagged slow first (so that they overlap all the
+ * others and the run lasts about as long as the longest case), then the
+ * others, in case order within each. */
 static int make_order(struct sched *s) {
   size_t k = 0;
   if ((s->order = malloc((s->n ? s->n : 1) * sizeof *s->order)) == NULL) return -ENOMEM;
-  for (int r = 0; r <= 2; r++)
+  for (int slow = 1; slow >= 0; slow--)
     for (size_t i = 0; i < s->n; i++)
-      if (rank(s->cases[i]) == r) s->order[k++] = i;
+      if (tc_case_has_tag(s->cases[i], "slow") == slow) s->order[k++] = i;
   return 0;
 }
 
 static void start_more(struct sched *s) {
-  while (!s->interrupted && s->running < s->o->jobs && s->next < s->n && !s->serial_running) {
-    size_t i = s->order[s->next];
+  while (!s->interrupted && s->running < s->o->jobs && s->next < s->n) {
+    size_t i = s->order[s->next++];
     const tc_case *c = s->cases[i];
-    if (is_serial(c) && s->running > 0) break; /* alone: wait for the others */
     struct slot *slot = &s->slots[i];
-    s->next++;
-    s->serial_running = is_serial(c);
-    slot->attempt = 1;
     if (s->o->on_start) s->o->on_start(c, s->o->arg);
     if (start_slot(s, slot) < 0) break;
     s->running++;

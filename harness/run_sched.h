@@ -5,9 +5,7 @@
  * it are done, so output is stable whatever finishes first. With progress
  * set (a terminal), a status line (done/running/left, elapsed) is kept at
  * the bottom and cleared before each result is printed. Cases tagged
- * `serial` (their behaviour needs two events within a timer tick, which a
- * loaded machine cannot promise) run first, each alone; then those tagged
- * `slow`, so that they overlap everything else. SIGINT, SIGTERM
+ * `slow` start first, so that they overlap everything else. SIGINT, SIGTERM
  * and SIGHUP abort every running case (their peers are killed and reaped)
  * and start no more; *interrupted is then the signal number. Internal.
  */

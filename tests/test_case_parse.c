@@ -435,7 +435,7 @@ Test(reject, seventeen_tags) {
 Test(reject, unknown_statement) {
   assert_rejects(HEAD "sned 5\n",
                  "t.case:2: unknown statement 'sned' (expected case, about, source, tags, "
-                 "attempts, family, client, server, wait, settle, sysctl, drop, expect or observe)");
+                 "family, client, server, wait, settle, sysctl, drop, hold, release, expect or observe)");
 }
 
 Test(reject, statement_starting_with_quoted_text) {
@@ -1058,4 +1058,20 @@ Test(network, queue_and_timer_comparisons) {
   cr_assert_eq(e->left_max_ms, 2500);
   tc_case_free(&c);
   assert_rejects(CONNECTED "expect client TIME_WAIT left>soon\n", "t.case:5: left>soon: 'soon' is not a duration (e.g. left>59s)");
+}
+
+Test(network, hold_and_release) {
+  tc_case c;
+  parse_ok("t.case", HEAD "server listen\nhold c>s F.\nhold s>c .\nrelease\nexpect server LISTEN\n", &c);
+  cr_assert_eq(c.steps[1].kind, TC_STEP_HOLD);
+  cr_assert_eq(c.steps[1].u.drop.from, TC_CLIENT);
+  cr_assert_str_eq(c.steps[1].u.drop.flags, "F.");
+  cr_assert_eq(c.steps[2].u.drop.from, TC_SERVER);
+  cr_assert_eq(c.steps[3].kind, TC_STEP_RELEASE);
+  cr_assert(c.needs_netns);
+  tc_case_free(&c);
+  assert_rejects(HEAD "server listen\nrelease\n", "t.case:3: release with nothing held (no hold before it)");
+  assert_rejects(HEAD "hold c>s F.\n", "t.case:2: hold before server listen: the case has no port yet");
+  assert_rejects(HEAD "server listen\nhold c>s F. count=1\n", "t.case:3: unexpected 'count=1' after the flags");
+  assert_rejects(HEAD "server listen\nhold\n", "t.case:3: hold needs a direction and flags (e.g. hold s>c F.)");
 }

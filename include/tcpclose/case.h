@@ -24,6 +24,8 @@ enum tc_step_kind {
   TC_STEP_EXPECT, /* expect ROLE ..., observe ROLE */
   TC_STEP_SYSCTL, /* sysctl NAME=VALUE    */
   TC_STEP_DROP,   /* drop DIR FLAGS [count=N|all] */
+  TC_STEP_HOLD,   /* hold DIR FLAGS: keep them until release */
+  TC_STEP_RELEASE, /* release: deliver what is held, in order */
 };
 
 enum tc_action {
@@ -104,8 +106,8 @@ struct tc_expect_step {
 
 #define TC_DROP_ALL 0
 
-struct tc_drop_step {
-  enum tc_role from;      /* sender of the segments to drop */
+struct tc_drop_step {      /* also hold: count unused */
+  enum tc_role from;      /* sender of the segments to drop or hold */
   char flags[12];         /* exactly these flags, tcpdump notation */
   unsigned count;         /* how many to drop; TC_DROP_ALL for all */
 };
@@ -137,7 +139,6 @@ typedef struct tc_case {
   char *source;
   int family;       /* AF_INET (default) or AF_INET6: `family ipv6` */
   int needs_netns;  /* a sysctl or drop step: only in a namespace of its own */
-  int attempts;     /* `attempts N`: tries before a failure counts (default 1) */
   char *tags[TC_MAX_TAGS];
   size_t ntags;
   struct tc_step *steps;

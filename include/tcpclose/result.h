@@ -63,7 +63,6 @@ typedef struct tc_case_result {
   enum tc_verdict verdict;
   char *reason;    /* NULL on pass; first failure or the error otherwise */
   long duration_ms;
-  int attempt;     /* which try this result is (attempts N) */
   const char *observer;  /* static name of the snapshot observer */
   struct tc_check *checks;
   size_t nchecks;
