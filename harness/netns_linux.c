@@ -200,17 +200,21 @@ static int add_hold(struct holder *h, const char *which, unsigned port, unsigned
 
 /* Delivers what is held, in the order it came. The hold rules stay while
  * that is delivered, so what it provokes (the ACK of a released FIN) is
- * held too and cannot overtake a segment released after it; then the
- * rules go and the rest is delivered. Answers how many were held. */
+ * held too and cannot overtake a segment released after it; that is
+ * delivered next, at once, and only then do the rules go (an iptables run
+ * is slow: nothing should wait for it), what came meanwhile last.
+ * Answers how many segments each of the three rounds delivered. */
 static int release_held(struct holder *h, char *value, size_t vlen, char *why, size_t len) {
   tc__queue_read(&h->q);
-  size_t first = tc__queue_accept_all(&h->q);
+  size_t held = tc__queue_accept_all(&h->q);
+  tc__queue_read(&h->q);
+  size_t provoked = tc__queue_accept_all(&h->q);
   char *flush[] = {"-F", "TCPCLOSE_HOLD", NULL};
   int rc = xtables("iptables", flush, why, len);
   if (rc == 0) rc = xtables("ip6tables", flush, why, len);
   tc__queue_read(&h->q);
-  size_t then = tc__queue_accept_all(&h->q);
-  snprintf(value, vlen, "%zu %zu", first, then);
+  size_t late = tc__queue_accept_all(&h->q);
+  snprintf(value, vlen, "%zu %zu %zu", held, provoked, late);
   return rc;
 }
 
