@@ -281,7 +281,12 @@ int tc__netns_join(pid_t pid, int *old, tc_err *err) {
 
 void tc__netns_leave(int old) {
   if (old < 0) return;
-  if (setns(old, CLONE_NEWNET) < 0) abort(); /* observing the wrong namespace would lie */
+  /* Observing or acting in the wrong namespace would lie or touch the host:
+   * stop, saying why, rather than go on. */
+  if (setns(old, CLONE_NEWNET) < 0) {
+    fprintf(stderr, "tcpclose: cannot return to the original network namespace: %s\n", strerror(errno));
+    abort();
+  }
   close(old);
 }
 
