@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "run_sched.h"
+#include "cli_run_sched.h"
 #include "tcpclose/play.h"
 #include "tcpclose/result.h"
 #include "tcpclose/trace.h"

@@ -19,7 +19,7 @@
 
 #include "netns.h"
 #include "netns_queue.h"
-#include "proto.h"
+#include "peer_proto.h"
 
 #define MAX_COUNTED 16
 

@@ -4,7 +4,7 @@
  * Contract (observe_backend.h): one snapshot answers every query, both
  * families. Per family, one sendmsg() carries an exact 4-tuple lookup for
  * each connection query (in batches of 32) and one LISTEN dump restricted
- * by bytecode for all the listener queries (diag_msg.h); answers are
+ * by bytecode for all the listener queries (observe_diag_msg.h); answers are
  * matched to queries by sequence number: one sendmsg() per batch and a
  * recv() per answer, whatever else the host holds.
  * Neither kind of request walks the host's connections, so a snapshot costs
@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "diag_msg.h"
+#include "observe_diag_msg.h"
 #include "observe_backend.h"
 #include "tcpclose/tcpstate.h"
 

@@ -4,7 +4,7 @@
  *
  * Each snapshot runs netstat once (posix_spawnp, no shell, its output
  * through a pipe, reaped before returning) and matches every TCP line
- * against the queries; netstat_parse.c reads whichever layout the system
+ * against the queries; observe_netstat_parse.c reads whichever layout the system
  * prints. -W keeps netstat from cutting long IPv6 addresses. A process per
  * snapshot is slow next to procfs or sock_diag, but needs nothing the
  * system lacks. netstat shows no timers, retransmits or owner: they are 0.
@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "observe_backend.h"
-#include "tcpclose/netstat.h"
+#include "tcpclose/observe_netstat_parse.h"
 
 extern char **environ;
 

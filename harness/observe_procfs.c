@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "observe_backend.h"
-#include "tcpclose/procnet.h"
+#include "tcpclose/observe_procfs_parse.h"
 
 struct procfs {
   int fd[2];   /* tcp, tcp6 (-1 without IPv6) */
@@ -69,7 +69,7 @@ static int scan_table(struct procfs *p, int family, const struct tc_query *q, si
   for (char *line = p->buf, *nl; rc == 0 && line && *line; line = nl ? nl + 1 : NULL) {
     nl = strchr(line, '\n');
     if (nl) *nl = '\0';
-    if (tc_procnet_parse_line(line, family, &s) < 0) continue; /* header */
+    if (tc_procfs_parse_line(line, family, &s) < 0) continue; /* header */
     for (size_t i = 0; i < n; i++)
       if (q[i].tuple.local.family == family && tc__query_matches(&q[i], &s)) out[i] = s;
   }

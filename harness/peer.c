@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "netns.h"
-#include "proto.h"
+#include "peer_proto.h"
 
 struct reply {
   uv_write_t req;

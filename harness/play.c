@@ -50,7 +50,7 @@ static void close_all(struct tc_play *play) {
   play->closing = 1;
   play->open_handles++; /* held while closing, so done waits for all */
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_close(&play->link[r]);
-  tc__netns_close(play);
+  tc__play_netns_close(play);
   if (play->timer_open) {
     play->timer_open = 0;
     play->open_handles++;
@@ -68,11 +68,11 @@ static void finish(struct tc_play *play) {
   if (play->finished) return;
   play->finished = 1;
   tc__timeline_close(play); /* before the peers die: their end is not the case's */
-  tc__netns_record_sysctls(play);
+  tc__play_netns_record_sysctls(play);
   set_verdict(play);
   if (play->timer_open) uv_timer_stop(&play->timer);
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_kill(&play->link[r]);
-  tc__netns_stop(play);
+  tc__play_netns_stop(play);
   close_all(play);
 }
 
@@ -193,7 +193,7 @@ static void run_steps(struct tc_play *play) {
     case TC_STEP_DROP:
     case TC_STEP_HOLD:
     case TC_STEP_RELEASE:
-      tc__netns_step(play, st);
+      tc__play_netns_step(play, st);
       break;
     }
     play->step++;
@@ -221,12 +221,12 @@ static int open_observer(struct tc_play *play, tc_err *err) {
 static int isolate(struct tc_play *play) {
   tc_err why;
   char text[TC_ERR_MAX + 32];
-  if (!play->opts.no_netns && tc__netns_possible(&why) == 0 && tc__netns_start(play, &why) == 0) {
+  if (!play->opts.no_netns && tc__netns_possible(&why) == 0 && tc__play_netns_start(play, &why) == 0) {
     play->res->isolation = strdup("netns");
     return 0;
   }
   if (play->opts.no_netns) snprintf(why.msg, sizeof why.msg, "--no-netns");
-  tc__netns_stop(play);
+  tc__play_netns_stop(play);
   snprintf(text, sizeof text, "host loopback: %s", why.msg);
   play->res->isolation = strdup(text);
   if (!play->c->needs_netns) return 0;
@@ -237,7 +237,7 @@ static int isolate(struct tc_play *play) {
 
 static int setup(struct tc_play *play, tc_err *err) {
   if (isolate(play)) return 0;
-  int rc = tc__in_netns(play, open_observer, err);
+  int rc = tc__play_in_netns(play, open_observer, err);
   if (rc < 0) return rc;
   play->res->observer = tc_observer_name(play->obs);
   for (int r = 0; r < TC_ROLE_COUNT && rc == 0; r++) rc = tc__link_spawn(&play->link[r], err);

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "proto.h"
+#include "peer_proto.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/play.h"
 #include "tcpclose/trace.h"
@@ -133,14 +133,14 @@ void tc__timeline_close(struct tc_play *play);
 int64_t tc__now_us(void);
 
 /* play_netns.c */
-int tc__netns_start(struct tc_play *play, tc_err *err);
-int tc__netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err);
-void tc__netns_record_sysctls(struct tc_play *play);
-void tc__netns_stop(struct tc_play *play);
-void tc__netns_close(struct tc_play *play);
-void tc__netns_step(struct tc_play *play, const struct tc_step *st); /* sysctl, drop, hold, release */
+int tc__play_netns_start(struct tc_play *play, tc_err *err);
+int tc__play_netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err);
+void tc__play_netns_record_sysctls(struct tc_play *play);
+void tc__play_netns_stop(struct tc_play *play);
+void tc__play_netns_close(struct tc_play *play);
+void tc__play_netns_step(struct tc_play *play, const struct tc_step *st); /* sysctl, drop, hold, release */
 /* Runs fn(play, err) inside the case's namespace (or here without one). */
-int tc__in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err);
+int tc__play_in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err);
 
 /* play_check.c */
 void tc__check_expect(struct tc_play *play, const struct tc_step *st);

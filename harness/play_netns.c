@@ -65,7 +65,7 @@ static int write_all(int fd, const char *buf, size_t n) {
   return 0;
 }
 
-int tc__netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err) {
+int tc__play_netns_request(struct tc_play *play, const char *cmd, char *answer, size_t len, tc_err *err) {
   char line[512];
   size_t n = strlen(cmd);
   if (write_all(play->holder_fd, cmd, n) < 0 || write_all(play->holder_fd, "\n", 1) < 0)
@@ -92,7 +92,7 @@ static int spawn_holder(struct tc_play *play, int child_fd, tc_err *err) {
   return 0;
 }
 
-int tc__netns_start(struct tc_play *play, tc_err *err) {
+int tc__play_netns_start(struct tc_play *play, tc_err *err) {
   int sv[2];
   char line[300];
   /* FD_CLOEXEC by fcntl: SOCK_CLOEXEC is not on every system (macOS) */
@@ -108,7 +108,7 @@ int tc__netns_start(struct tc_play *play, tc_err *err) {
   return rc;
 }
 
-int tc__in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err) {
+int tc__play_in_netns(struct tc_play *play, int (*fn)(struct tc_play *, tc_err *), tc_err *err) {
   int old = -1, rc;
   if (play->holder_running && (rc = tc__netns_join(play->holder.pid, &old, err)) < 0) return rc;
   rc = fn(play, err);
@@ -131,12 +131,12 @@ static int read_host_sysctl(const char *name, char *value, size_t len) {
 
 /* Reads the close-related sysctls: through the holder in a namespace, else
  * the host's (read only: the host is never changed). */
-void tc__netns_record_sysctls(struct tc_play *play) {
+void tc__play_netns_record_sysctls(struct tc_play *play) {
   for (size_t i = 0; i < sizeof close_sysctls / sizeof close_sysctls[0]; i++) {
     char cmd[160], value[128] = "";
     tc_err err;
     snprintf(cmd, sizeof cmd, "get %s", close_sysctls[i]);
-    if (play->holder_running ? tc__netns_request(play, cmd, value, sizeof value, &err) < 0
+    if (play->holder_running ? tc__play_netns_request(play, cmd, value, sizeof value, &err) < 0
                              : read_host_sysctl(close_sysctls[i], value, sizeof value) < 0)
       continue; /* not on this kernel */
     tc_case_result_add_sysctl(play->res, close_sysctls[i], value);
@@ -144,7 +144,7 @@ void tc__netns_record_sysctls(struct tc_play *play) {
 }
 
 /* Closing our end makes the holder exit; SIGKILL in case it is stuck. */
-void tc__netns_stop(struct tc_play *play) {
+void tc__play_netns_stop(struct tc_play *play) {
   if (play->holder_fd >= 0) close(play->holder_fd);
   play->holder_fd = -1;
   if (play->holder_running) uv_process_kill(&play->holder, SIGKILL);
@@ -152,7 +152,7 @@ void tc__netns_stop(struct tc_play *play) {
 
 static void holder_closed(uv_handle_t *h) { tc__play_release(h->data); }
 
-void tc__netns_close(struct tc_play *play) {
+void tc__play_netns_close(struct tc_play *play) {
   if (!play->holder_open) return;
   play->holder_open = 0;
   play->open_handles++;
@@ -167,7 +167,7 @@ static unsigned flags_byte(const char *f) {
   return b;
 }
 
-void tc__netns_step(struct tc_play *play, const struct tc_step *st) {
+void tc__play_netns_step(struct tc_play *play, const struct tc_step *st) {
   char cmd[256], old[128];
   tc_err err;
   /* Every segment of the case has the server's port on one side. */
@@ -185,7 +185,7 @@ void tc__netns_step(struct tc_play *play, const struct tc_step *st) {
   /* The rules and names are ours and checked: a refusal means this kernel
    * cannot do it (no nftables, a sysctl it does not have), which is a skip
    * with the reason, not a broken case. A holder that is gone is an error. */
-  int rc = tc__netns_request(play, cmd, old, sizeof old, &err);
+  int rc = tc__play_netns_request(play, cmd, old, sizeof old, &err);
   if (rc == -EINVAL)
     tc__play_skip(play, "line %d: %s: this kernel cannot: %s", st->line, st->text, err.msg);
   else if (rc < 0)

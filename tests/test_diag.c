@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag_msg.h"
+#include "observe_diag_msg.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/tcpstate.h"
 

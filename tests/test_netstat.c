@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tcpclose/netstat.h"
+#include "tcpclose/observe_netstat_parse.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/sock.h"
 #include "tcpclose/tcpstate.h"

@@ -1,5 +1,5 @@
-/* run_sched.c - running cases side by side (see run_sched.h). */
-#include "run_sched.h"
+/* cli_run_sched.c - running cases side by side (see cli_run_sched.h). */
+#include "cli_run_sched.h"
 
 #include <errno.h>
 #include <signal.h>

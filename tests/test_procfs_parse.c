@@ -1,4 +1,4 @@
-/* test_procnet.c - /proc/net/tcp{,6} lines as Linux 6.18 printed them
+/* test_procfs_parse.c - /proc/net/tcp{,6} lines as Linux 6.18 printed them
  * (tests/fixtures, captured verbatim on x86-64), and lines no kernel prints.
  *
  * The captures hold, per family: a listener (IPv4 port 43053, IPv6 55079),
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "tcpclose/procnet.h"
+#include "tcpclose/observe_procfs_parse.h"
 #include "tcpclose/sock.h"
 #include "tcpclose/tcpstate.h"
 
@@ -35,7 +35,7 @@ static struct tc_sock parse_sl(const struct fixture *f, int family, unsigned sl)
   for (size_t i = 1; i < f->n; i++) {
     unsigned n;
     if (sscanf(f->line[i], " %u:", &n) != 1 || n != sl) continue;
-    int rc = tc_procnet_parse_line(f->line[i], family, &s);
+    int rc = tc_procfs_parse_line(f->line[i], family, &s);
     cr_assert_eq(rc, 0, "line sl=%u rejected: %s", sl, f->line[i]);
     return s;
   }
@@ -47,7 +47,7 @@ static struct tc_sock parse_sl(const struct fixture *f, int family, unsigned sl)
 static size_t count_socket_lines(const struct fixture *f, int family) {
   size_t ok = 0;
   struct tc_sock s;
-  for (size_t i = 1; i < f->n; i++) ok += tc_procnet_parse_line(f->line[i], family, &s) == 0;
+  for (size_t i = 1; i < f->n; i++) ok += tc_procfs_parse_line(f->line[i], family, &s) == 0;
   return ok;
 }
 
@@ -57,8 +57,8 @@ TestSuite(procnet_file, .init = load_both);
 
 Test(procnet_file, header_line_is_not_a_socket) {
   struct tc_sock s;
-  cr_assert_eq(tc_procnet_parse_line(tcp4.line[0], AF_INET, &s), -EINVAL);
-  cr_assert_eq(tc_procnet_parse_line(tcp6.line[0], AF_INET6, &s), -EINVAL);
+  cr_assert_eq(tc_procfs_parse_line(tcp4.line[0], AF_INET, &s), -EINVAL);
+  cr_assert_eq(tc_procfs_parse_line(tcp6.line[0], AF_INET6, &s), -EINVAL);
 }
 
 Test(procnet_file, every_tcp_line_after_the_header_is_a_socket) {
@@ -204,7 +204,7 @@ Test(procnet_tcp6, time_wait_has_a_timewait_timer_and_no_inode) {
   "     0        0 8991 1 0000000000000000 20 4 30 10 -1\n"
 
 static int parse4(const char *line, struct tc_sock *s) {
-  return tc_procnet_parse_line(line, AF_INET, s);
+  return tc_procfs_parse_line(line, AF_INET, s);
 }
 
 Test(procnet_line, retransmit_timer_and_count) {

@@ -1,4 +1,4 @@
-/* run_sched.h - plays a list of cases, up to N at a time, on one loop.
+/* cli_run_sched.h - plays a list of cases, up to N at a time, on one loop.
  *
  * Contract: tc__sched_run() plays every case into results[i] (same index)
  * and calls on_result for each in case order, as soon as it and all before
@@ -9,8 +9,8 @@
  * and SIGHUP abort every running case (their peers are killed and reaped)
  * and start no more; *interrupted is then the signal number. Internal.
  */
-#ifndef TCPCLOSE_RUN_SCHED_H
-#define TCPCLOSE_RUN_SCHED_H
+#ifndef TCPCLOSE_CLI_RUN_SCHED_H
+#define TCPCLOSE_CLI_RUN_SCHED_H
 
 #include <stddef.h>
 

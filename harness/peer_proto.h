@@ -1,4 +1,4 @@
-/* proto.h - the control protocol between the runner and a peer process.
+/* peer_proto.h - the control protocol between the runner and a peer process.
  *
  * Contract: text lines over the peer's fd 3, a socketpair that uv_spawn
  * makes (TC__PROTO_FD). One line per message:
@@ -22,8 +22,8 @@
  * ID is the step index + 1, so replies of background actions can arrive in
  * any order. `exit` gets no reply: the process ends.
  */
-#ifndef TCPCLOSE_PROTO_H
-#define TCPCLOSE_PROTO_H
+#ifndef TCPCLOSE_PEER_PROTO_H
+#define TCPCLOSE_PEER_PROTO_H
 
 #include <stddef.h>
 

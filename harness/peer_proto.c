@@ -1,5 +1,5 @@
-/* proto.c - formatting and splitting control lines (see proto.h). */
-#include "proto.h"
+/* peer_proto.c - formatting and splitting control lines (see peer_proto.h). */
+#include "peer_proto.h"
 
 #include <errno.h>
 #include <stdio.h>

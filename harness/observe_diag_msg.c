@@ -1,9 +1,9 @@
-/* diag_msg.c - sock_diag requests and answers (see diag_msg.h).
+/* observe_diag_msg.c - sock_diag requests and answers (see observe_diag_msg.h).
  * Layouts from <linux/inet_diag.h>; the kernel side is inet_diag_msg_common_fill()
  * and inet_sk_diag_fill() (net/ipv4/inet_diag.c), tcp_diag_get_info()
  * (net/ipv4/tcp_diag.c) for the queues, inet_twsk_diag_fill() for timewait
  * mini-sockets, and inet_diag_bc_audit()/inet_diag_bc_run() for bytecode. */
-#include "diag_msg.h"
+#include "observe_diag_msg.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>

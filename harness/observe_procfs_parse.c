@@ -1,8 +1,8 @@
-/* procnet.c - /proc/net/tcp{,6} line parser (see tcpclose/procnet.h).
+/* observe_procfs_parse.c - /proc/net/tcp{,6} line parser (see tcpclose/observe_procfs_parse.h).
  * Line layout from the kernel's get_tcp4_sock()/get_timewait4_sock()
  * (net/ipv4/tcp_ipv4.c) and get_tcp6_sock() (net/ipv6/tcp_ipv6.c):
  *   sl local rem st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode */
-#include "tcpclose/procnet.h"
+#include "tcpclose/observe_procfs_parse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static int parse_endpoint(const char *s, int family, struct tc_addr *a) {
   return 0;
 }
 
-int tc_procnet_parse_line(const char *line, int family, struct tc_sock *out) {
+int tc_procfs_parse_line(const char *line, int family, struct tc_sock *out) {
   char local[64], remote[64];
   unsigned sl, st, tr, uid, timeout;
   unsigned long tx, rx, when, retr, inode;

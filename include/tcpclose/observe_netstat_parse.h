@@ -24,8 +24,8 @@
  * truncated address is either rejected or read as the shorter address it
  * happens to spell.
  */
-#ifndef TCPCLOSE_NETSTAT_H
-#define TCPCLOSE_NETSTAT_H
+#ifndef TCPCLOSE_OBSERVE_NETSTAT_PARSE_H
+#define TCPCLOSE_OBSERVE_NETSTAT_PARSE_H
 
 #include "tcpclose/sock.h"
 

@@ -1,4 +1,4 @@
-/* diag_msg.h - sock_diag messages of the diag observer (internal): requests
+/* observe_diag_msg.h - sock_diag messages of the diag observer (internal): requests
  * written into a caller's buffer, answers decoded into a tc_sock.
  *
  * Contract: pure byte work, no socket, no allocation, no I/O, so that tests
@@ -11,8 +11,8 @@
  * The kernel's answers to both kinds of request are SOCK_DIAG_BY_FAMILY
  * messages, decoded one at a time by tc__diag_decode().
  */
-#ifndef TCPCLOSE_DIAG_MSG_H
-#define TCPCLOSE_DIAG_MSG_H
+#ifndef TCPCLOSE_OBSERVE_DIAG_MSG_H
+#define TCPCLOSE_OBSERVE_DIAG_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
-/* netstat_parse.c - `netstat` line parsers (see tcpclose/netstat.h).
+/* observe_netstat_parse.c - `netstat` line parsers (see tcpclose/observe_netstat_parse.h).
  * Layouts from the programs that print them: FreeBSD usr.bin/netstat/inet.c
  * protopr() ("%-3.3s%-2.2s" protocol with its family suffix, "%6u %6u"
  * queues, inetprint() host.port, the state as tcpstates[]), macOS's
  * network_cmds fork of it, Windows netstat.exe as captured in the fixtures,
  * and net-tools netstat.c tcp_do_one() on Linux. */
-#include "tcpclose/netstat.h"
+#include "tcpclose/observe_netstat_parse.h"
 
 #include <errno.h>
 #include <stdlib.h>
