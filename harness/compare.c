@@ -1,5 +1,6 @@
-/* compare.c - results files side by side (see tcpclose/compare.h): loading
- * and checking a file, then one row per item whose values differ. */
+/* compare.c - results files side by side (see tcpclose/compare.h): one row
+ * per item whose values differ. Loading and checking a file is
+ * compare_load.c's. */
 #include "tcpclose/compare.h"
 
 #include <errno.h>
@@ -7,94 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct tc_cmp_run {
-  char *label;
-  char *path;
-  json_t *root;
-  json_t *cases;  /* borrowed from root */
-};
-
-/* ---- loading ---- */
-
-static int reject(tc_err *err, const char *path, const char *why) {
-  return tc_errf(err, -EINVAL, "%s: not a tcpclose results file (%s)", path, why);
-}
-
-static const char *str_of(const json_t *obj, const char *key) {
-  return json_string_value(json_object_get(obj, key));
-}
-
-/* tool, schema, host and a list of named cases: what every file has. */
-static int check_file(const json_t *root, const char *path, tc_err *err) {
-  char why[128];
-  if (!json_is_object(root)) return reject(err, path, "not a JSON object");
-  const char *tool = str_of(root, "tool");
-  if (tool == NULL || strcmp(tool, "tcpclose") != 0) return reject(err, path, "no \"tool\": \"tcpclose\"");
-  json_t *schema = json_object_get(root, "schema");
-  if (!json_is_integer(schema)) return reject(err, path, "no schema number");
-  if (json_integer_value(schema) != 1) {
-    snprintf(why, sizeof why, "schema %lld, this tcpclose reads schema 1",
-             (long long)json_integer_value(schema));
-    return reject(err, path, why);
-  }
-  const json_t *host = json_object_get(root, "host");
-  if (str_of(host, "os") == NULL || str_of(host, "kernel") == NULL || str_of(host, "machine") == NULL)
-    return reject(err, path, "no host os, kernel and machine");
-  const json_t *cases = json_object_get(root, "cases");
-  if (!json_is_array(cases)) return reject(err, path, "no list of cases");
-  for (size_t i = 0; i < json_array_size(cases); i++)
-    if (str_of(json_array_get(cases, i), "name") == NULL) {
-      snprintf(why, sizeof why, "case %zu has no name", i + 1);
-      return reject(err, path, why);
-    }
-  return 0;
-}
-
-static char *make_label(const json_t *root) {
-  const json_t *h = json_object_get(root, "host");
-  const char *os = str_of(h, "os"), *kernel = str_of(h, "kernel"), *machine = str_of(h, "machine");
-  size_t len = strlen(os) + strlen(kernel) + strlen(machine) + 3;
-  char *label = malloc(len);
-  if (label != NULL) snprintf(label, len, "%s-%s-%s", os, kernel, machine);
-  return label;
-}
-
-int tc_cmp_load(const char *path, tc_cmp_run **out, tc_err *err) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL) return tc_errf(err, -ENOENT, "%s: cannot read: %s", path, strerror(errno));
-  json_error_t jerr;
-  json_t *root = json_loadf(f, 0, &jerr);
-  fclose(f);
-  if (root == NULL) {
-    char why[TC_ERR_MAX / 2];
-    snprintf(why, sizeof why, "not JSON: line %d: %s", jerr.line, jerr.text);
-    return reject(err, path, why);
-  }
-  int rc = check_file(root, path, err);
-  tc_cmp_run *run = rc == 0 ? calloc(1, sizeof *run) : NULL;
-  if (rc == 0 && (run == NULL || (run->label = make_label(root)) == NULL)) {
-    free(run);
-    rc = tc_errf(err, -ENOMEM, "%s: out of memory", path);
-  }
-  if (rc < 0) {
-    json_decref(root);
-    return rc;
-  }
-  run->root = root;
-  run->cases = json_object_get(root, "cases");
-  run->path = strdup(path);
-  *out = run;
-  return 0;
-}
-
-
-void tc_cmp_run_free(tc_cmp_run *run) {
-  if (run == NULL) return;
-  json_decref(run->root);
-  free(run->label);
-  free(run->path);
-  free(run);
-}
+#include "compare_load.h"
 
 /* ---- one run's value of an item ---- */
 
@@ -116,19 +30,19 @@ struct cell {
 static json_t *find_case(const tc_cmp_run *r, const char *name) {
   for (size_t i = 0; i < json_array_size(r->cases); i++) {
     json_t *c = json_array_get(r->cases, i);
-    if (strcmp(str_of(c, "name"), name) == 0) return c;
+    if (strcmp(tc__cmp_str(c, "name"), name) == 0) return c;
   }
   return NULL;
 }
 
 static int case_skipped(const json_t *c) {
-  const char *v = str_of(c, "verdict");
+  const char *v = tc__cmp_str(c, "verdict");
   return v != NULL && strcmp(v, "skip") == 0;
 }
 
 /* A case that stopped at a step (verdict error) lacks what came after. */
 static int case_stopped(const json_t *c) {
-  const char *v = str_of(c, "verdict");
+  const char *v = tc__cmp_str(c, "verdict");
   return v != NULL && strcmp(v, "error") == 0;
 }
 
@@ -155,7 +69,7 @@ static int path_text(const json_t *c, const char *role, struct cell *cell) {
   const char *last = NULL;
   for (size_t i = 0; i < json_array_size(ts); i++) {
     const json_t *t = json_array_get(ts, i);
-    const char *to = str_of(t, "to"), *who = str_of(t, "role");
+    const char *to = tc__cmp_str(t, "to"), *who = tc__cmp_str(t, "role");
     if (to == NULL || who == NULL || strcmp(who, role) != 0) continue;
     if (last == NULL && strcmp(to, "ESTABLISHED") != 0) continue;
     if (last == NULL || strcmp(last, to) != 0) fprintf(m, "%s%s", last ? " " : "", to);
@@ -178,7 +92,7 @@ static int wire_text(const json_t *c, struct cell *cell) {
   int started = 0;
   for (size_t i = 0; i < json_array_size(segs); i++) {
     const json_t *s = json_array_get(segs, i);
-    const char *dir = str_of(s, "dir"), *flags = str_of(s, "flags");
+    const char *dir = tc__cmp_str(s, "dir"), *flags = tc__cmp_str(s, "flags");
     if (dir == NULL || flags == NULL) continue;
     if (!started && strpbrk(flags, "FR") == NULL) continue;
     fprintf(m, "%s%s %s", started ? " " : "", dir, flags);
@@ -308,7 +222,7 @@ static void absent_cells(struct builder *b, struct cell *cells, int *rc) {
 static int compare_verdict(struct builder *b, struct cell *cells) {
   int rc = 0;
   for (size_t i = 0; i < b->rep->nruns; i++) {
-    const char *v = b->cases[i] ? str_of(b->cases[i], "verdict") : NULL;
+    const char *v = b->cases[i] ? tc__cmp_str(b->cases[i], "verdict") : NULL;
     if (b->cases[i] == NULL) rc |= set_text(&cells[i], "-", CELL_NO_ITEM);
     else rc |= set_text(&cells[i], v ? v : "?", case_skipped(b->cases[i]) ? CELL_UNSEEN : CELL_SEEN);
   }
@@ -354,7 +268,7 @@ static json_t *find_check(const json_t *c, json_int_t line, const char *expect) 
   const json_t *checks = json_object_get(c, "checks");
   for (size_t i = 0; i < json_array_size(checks); i++) {
     json_t *k = json_array_get(checks, i);
-    const char *e = str_of(k, "expect");
+    const char *e = tc__cmp_str(k, "expect");
     if (json_integer_value(json_object_get(k, "line")) == line && e && strcmp(e, expect) == 0) return k;
   }
   return NULL;
@@ -369,7 +283,7 @@ static int compare_check(struct builder *b, struct cell *cells, json_int_t line,
   for (size_t i = 0; i < b->rep->nruns; i++) {
     cells[i] = (struct cell){0};
     const json_t *k = b->cases[i] ? find_check(b->cases[i], line, expect) : NULL;
-    const char *seen = str_of(k, "observed");
+    const char *seen = tc__cmp_str(k, "observed");
     if (b->cases[i] == NULL) rc |= set_text(&cells[i], "-", CELL_NO_CASE);
     else if (case_skipped(b->cases[i])) rc |= set_text(&cells[i], "skip", CELL_NO_CASE);
     else if (k == NULL) rc |= set_text(&cells[i], "-", case_stopped(b->cases[i]) ? CELL_NO_CASE : CELL_NO_ITEM);
@@ -391,7 +305,7 @@ static int key_seen_before(struct builder *b, size_t r, size_t k, json_int_t lin
     size_t end = i == r ? k : json_array_size(checks);
     for (size_t j = 0; j < end; j++) {
       const json_t *o = json_array_get(checks, j);
-      const char *e = str_of(o, "expect");
+      const char *e = tc__cmp_str(o, "expect");
       if (json_integer_value(json_object_get(o, "line")) == line && e && strcmp(e, expect) == 0)
         return 1;
     }
@@ -406,7 +320,7 @@ static int compare_checks(struct builder *b, struct cell *cells) {
     for (size_t k = 0; k < json_array_size(checks); k++) {
       const json_t *o = json_array_get(checks, k);
       json_int_t line = json_integer_value(json_object_get(o, "line"));
-      const char *expect = str_of(o, "expect");
+      const char *expect = tc__cmp_str(o, "expect");
       if (expect == NULL || key_seen_before(b, r, k, line, expect)) continue;
       b->rep->nchecks++;
       int rc = compare_check(b, cells, line, expect);
@@ -436,7 +350,7 @@ static int name_seen_before(tc_cmp_run *const *runs, size_t r, size_t k, const c
   for (size_t i = 0; i <= r; i++) {
     size_t end = i == r ? k : json_array_size(runs[i]->cases);
     for (size_t j = 0; j < end; j++)
-      if (strcmp(str_of(json_array_get(runs[i]->cases, j), "name"), name) == 0) return 1;
+      if (strcmp(tc__cmp_str(json_array_get(runs[i]->cases, j), "name"), name) == 0) return 1;
   }
   return 0;
 }
@@ -470,7 +384,7 @@ int tc_cmp_build(tc_cmp_run *const *runs, size_t n, const struct tc_cmp_opts *op
   int rc = b.cases == NULL ? -ENOMEM : report_init(rep, runs, n);
   for (size_t r = 0; rc == 0 && r < n; r++)
     for (size_t k = 0; rc == 0 && k < json_array_size(runs[r]->cases); k++) {
-      b.name = str_of(json_array_get(runs[r]->cases, k), "name");
+      b.name = tc__cmp_str(json_array_get(runs[r]->cases, k), "name");
       if (name_seen_before(runs, r, k, b.name)) continue;
       rep->ncases++;
       for (size_t i = 0; i < n; i++) b.cases[i] = find_case(runs[i], b.name);

@@ -1,0 +1,90 @@
+/* compare_load.c - reading and checking a results file (see
+ * compare_load.h). */
+#include "compare_load.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+
+static int reject(tc_err *err, const char *path, const char *why) {
+  return tc_errf(err, -EINVAL, "%s: not a tcpclose results file (%s)", path, why);
+}
+
+const char *tc__cmp_str(const json_t *obj, const char *key) {
+  return json_string_value(json_object_get(obj, key));
+}
+
+/* tool, schema, host and a list of named cases: what every file has. */
+static int check_file(const json_t *root, const char *path, tc_err *err) {
+  char why[128];
+  if (!json_is_object(root)) return reject(err, path, "not a JSON object");
+  const char *tool = tc__cmp_str(root, "tool");
+  if (tool == NULL || strcmp(tool, "tcpclose") != 0) return reject(err, path, "no \"tool\": \"tcpclose\"");
+  json_t *schema = json_object_get(root, "schema");
+  if (!json_is_integer(schema)) return reject(err, path, "no schema number");
+  if (json_integer_value(schema) != 1) {
+    snprintf(why, sizeof why, "schema %lld, this tcpclose reads schema 1",
+             (long long)json_integer_value(schema));
+    return reject(err, path, why);
+  }
+  const json_t *host = json_object_get(root, "host");
+  if (tc__cmp_str(host, "os") == NULL || tc__cmp_str(host, "kernel") == NULL || tc__cmp_str(host, "machine") == NULL)
+    return reject(err, path, "no host os, kernel and machine");
+  const json_t *cases = json_object_get(root, "cases");
+  if (!json_is_array(cases)) return reject(err, path, "no list of cases");
+  for (size_t i = 0; i < json_array_size(cases); i++)
+    if (tc__cmp_str(json_array_get(cases, i), "name") == NULL) {
+      snprintf(why, sizeof why, "case %zu has no name", i + 1);
+      return reject(err, path, why);
+    }
+  return 0;
+}
+
+static char *make_label(const json_t *root) {
+  const json_t *h = json_object_get(root, "host");
+  const char *os = tc__cmp_str(h, "os"), *kernel = tc__cmp_str(h, "kernel"), *machine = tc__cmp_str(h, "machine");
+  size_t len = strlen(os) + strlen(kernel) + strlen(machine) + 3;
+  char *label = malloc(len);
+  if (label != NULL) snprintf(label, len, "%s-%s-%s", os, kernel, machine);
+  return label;
+}
+
+int tc_cmp_load(const char *path, tc_cmp_run **out, tc_err *err) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return tc_errf(err, -ENOENT, "%s: cannot read: %s", path, strerror(errno));
+  json_error_t jerr;
+  json_t *root = json_loadf(f, 0, &jerr);
+  fclose(f);
+  if (root == NULL) {
+    char why[TC_ERR_MAX / 2];
+    snprintf(why, sizeof why, "not JSON: line %d: %s", jerr.line, jerr.text);
+    return reject(err, path, why);
+  }
+  int rc = check_file(root, path, err);
+  tc_cmp_run *run = rc == 0 ? calloc(1, sizeof *run) : NULL;
+  if (rc == 0 && (run == NULL || (run->label = make_label(root)) == NULL)) {
+    free(run);
+    rc = tc_errf(err, -ENOMEM, "%s: out of memory", path);
+  }
+  if (rc < 0) {
+    json_decref(root);
+    return rc;
+  }
+  run->root = root;
+  run->cases = json_object_get(root, "cases");
+  run->path = strdup(path);
+  *out = run;
+  return 0;
+}
+
+
+void tc_cmp_run_free(tc_cmp_run *run) {
+  if (run == NULL) return;
+  json_decref(run->root);
+  free(run->label);
+  free(run->path);
+  free(run);
+}
+
