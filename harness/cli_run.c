@@ -31,6 +31,9 @@ struct run {
   tc_case_result *results;
   struct tc_play_opts opts;
   int interrupted;
+  int progress_shown; /* a status line is on the terminal */
+  int verbose;
+  double lag_ms;      /* the worst lateness of the loop's timers */
   size_t counts[TC_ERROR + 1];
 };
 
@@ -82,10 +85,22 @@ static void print_line(const char *line, void *arg) {
   printf("%s\n", line);
 }
 
+/* A terminal's status line, rewritten in place; cleared before a result. */
+static void on_progress(const struct tc__sched_progress *p, void *arg) {
+  struct run *run = arg;
+  printf("\r\033[K[%zu done, %zu running, %zu left] %.1f s", p->done, p->running, p->left,
+         p->elapsed_s);
+  fflush(stdout);
+  run->progress_shown = 1;
+}
+
 static void on_result(const tc_case_result *r, void *arg) {
   struct run *run = arg;
+  if (run->progress_shown) printf("\r\033[K");
+  run->progress_shown = 0;
   run->counts[r->verdict]++;
   print_case(r);
+  if (run->verbose) printf("      loop lag %.1f ms\n", r->loop_lag_ms);
 }
 
 static void on_start(const tc_case *c, void *arg) {
@@ -216,9 +231,10 @@ static int play_all(struct run *run, const struct run_args *a) {
   tc_trace_reap_stale(); /* instances a SIGKILLed run could not remove */
   /* A live timeline reads only one case at a time. */
   size_t jobs = a->verbose ? 1 : a->jobs > 0 ? (size_t)a->jobs : run->n < MAX_DEFAULT_JOBS ? run->n : MAX_DEFAULT_JOBS;
-  struct tc__sched_opts o = {.jobs = jobs ? jobs : 1, .progress = !a->verbose && isatty(STDOUT_FILENO),
-                             .play = &run->opts, .on_start = on_start, .on_result = on_result, .arg = run};
-  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted) < 0) {
+  struct tc__sched_opts o = {.jobs = jobs ? jobs : 1, .play = &run->opts, .on_start = on_start,
+                             .on_result = on_result, .arg = run};
+  if (!a->verbose && isatty(STDOUT_FILENO)) o.on_progress = on_progress;
+  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted, &run->lag_ms) < 0) {
     fprintf(stderr, "tcpclose run: out of memory\n");
     return TC__EXIT_FAIL;
   }
@@ -235,7 +251,8 @@ static int report(struct run *run, const struct run_args *a, double secs) {
     struct tc_host host;
     tc_err err;
     tc_host_detect(&host);
-    if (tc_results_write(a->json, &host, run->results, run->n, &err) < 0) {
+    struct tc_run_info info = {.loop_lag_ms = run->lag_ms};
+    if (tc_results_write(a->json, &host, &info, run->results, run->n, &err) < 0) {
       fprintf(stderr, "tcpclose run: %s\n", err.msg);
       return TC__EXIT_FAIL;
     }
@@ -244,6 +261,7 @@ static int report(struct run *run, const struct run_args *a, double secs) {
   printf("%zu passed, %zu failed", run->counts[TC_PASS], failed);
   if (run->counts[TC_SKIP]) printf(", %zu skipped", run->counts[TC_SKIP]);
   printf("\n");
+  if (a->verbose) printf("loop lag: worst %.1f ms\n", run->lag_ms);
   return failed ? TC__EXIT_FAIL : TC__EXIT_OK;
 }
 
@@ -263,6 +281,7 @@ int tc__cmd_run(int argc, char **argv) {
   run.opts.observer = a.observer;
   run.opts.step_timeout_ms = a.timeout_ms;
   if (a.verbose) run.opts.on_line = print_line;
+  run.verbose = a.verbose;
   run.opts.no_netns = a.no_netns;
   uint64_t t0 = uv_hrtime();
   if (rc == 0 && (rc = play_all(&run, &a)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);

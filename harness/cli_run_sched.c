@@ -3,11 +3,15 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "loop_timer.h"
+
 #define PROGRESS_MS 200
+/* Often enough to see a stall of a few milliseconds, cheap enough to cost
+ * nothing: the loop's lag as any case's timer would have felt it. */
+#define PROBE_MS 10
 
 struct slot {
   struct sched *s;
@@ -19,36 +23,30 @@ struct slot {
 struct sched {
   uv_loop_t *loop;
   const tc_case *const *cases;
-  size_t *order;             /* start order: slow cases first */
+  size_t *order; /* start order: slow cases first */
   size_t n, next, running, printed;
   tc_case_result *results;
   const struct tc__sched_opts *o;
   struct slot *slots;
   uv_signal_t sig[3];
-  uv_timer_t tick;
+  struct tc__ltimer tick, probe;
+  double lag_ms;
   uint64_t t0;
   int interrupted;
 };
 
 static void progress(struct sched *s) {
-  if (!s->o->progress) return;
-  size_t done = s->printed;
-  printf("\r\033[K[%zu done, %zu running, %zu left] %.1f s", done, s->running, s->n - s->next,
-         (double)(uv_hrtime() - s->t0) / 1e9);
-  fflush(stdout);
-}
-
-static void clear_progress(const struct sched *s) {
-  if (s->o->progress) printf("\r\033[K");
+  if (s->o->on_progress == NULL) return;
+  struct tc__sched_progress p = {.done = s->printed, .running = s->running,
+                                 .left = s->n - s->next,
+                                 .elapsed_s = (double)(uv_hrtime() - s->t0) / 1e9};
+  s->o->on_progress(&p, s->o->arg);
 }
 
 /* Hands results on in case order, as far as they are done. */
 static void flush_in_order(struct sched *s) {
   while (s->printed < s->n && s->slots[s->printed].done) {
-    if (!s->interrupted) {
-      clear_progress(s);
-      s->o->on_result(&s->results[s->printed], s->o->arg);
-    }
+    if (!s->interrupted) s->o->on_result(&s->results[s->printed], s->o->arg);
     s->printed++;
   }
 }
@@ -57,11 +55,9 @@ static void start_more(struct sched *s);
 
 static void stop(struct sched *s) {
   for (int i = 0; i < 3; i++) uv_close((uv_handle_t *)&s->sig[i], NULL);
-  uv_close((uv_handle_t *)&s->tick, NULL);
-  clear_progress(s);
+  tc__ltimer_close(&s->tick, NULL);
+  tc__ltimer_close(&s->probe, NULL);
 }
-
-static int start_slot(struct sched *s, struct slot *slot);
 
 static void play_done(tc_play *play, void *arg) {
   struct slot *slot = arg;
@@ -70,6 +66,7 @@ static void play_done(tc_play *play, void *arg) {
   slot->play = NULL;
   slot->done = 1;
   s->running--;
+  if (s->results[slot->i].loop_lag_ms > s->lag_ms) s->lag_ms = s->results[slot->i].loop_lag_ms;
   flush_in_order(s);
   start_more(s);
   if (s->running == 0 && (s->next == s->n || s->interrupted)) stop(s);
@@ -88,24 +85,20 @@ static int make_order(struct sched *s) {
   return 0;
 }
 
+/* tc_play_start fails only without memory for the play: the run stops
+ * starting cases, as on an interrupt, and says so through the verdict. */
 static void start_more(struct sched *s) {
   while (!s->interrupted && s->running < s->o->jobs && s->next < s->n) {
     size_t i = s->order[s->next++];
-    const tc_case *c = s->cases[i];
     struct slot *slot = &s->slots[i];
-    if (s->o->on_start) s->o->on_start(c, s->o->arg);
-    if (start_slot(s, slot) < 0) break;
+    if (s->o->on_start) s->o->on_start(s->cases[i], s->o->arg);
+    if (tc_play_start(s->loop, s->cases[i], s->o->play, &s->results[i], play_done, slot,
+                      &slot->play) < 0) {
+      s->interrupted = SIGABRT;
+      break;
+    }
     s->running++;
   }
-}
-
-static int start_slot(struct sched *s, struct slot *slot) {
-  const tc_case *c = s->cases[slot->i];
-  if (tc_play_start(s->loop, c, s->o->play, &s->results[slot->i], play_done, slot, &slot->play) == 0)
-    return 0;
-  fprintf(stderr, "tcpclose run: cannot start case %s: out of memory\n", c->name);
-  s->interrupted = SIGABRT;
-  return -1;
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -116,26 +109,32 @@ static void on_signal(uv_signal_t *h, int signum) {
   if (s->running == 0) stop(s);
 }
 
-static void on_tick(uv_timer_t *t) { progress(t->data); }
+static void on_tick(struct tc__ltimer *t) { progress(t->data); }
+static void on_probe(struct tc__ltimer *t) { (void)t; }
+
+static void start_handles(struct sched *s) {
+  static const int signums[3] = {SIGINT, SIGTERM, SIGHUP};
+  for (int i = 0; i < 3; i++) {
+    uv_signal_init(s->loop, &s->sig[i]);
+    s->sig[i].data = s;
+    uv_signal_start(&s->sig[i], on_signal, signums[i]);
+  }
+  tc__ltimer_init(s->loop, &s->tick, &s->lag_ms, s);
+  tc__ltimer_init(s->loop, &s->probe, &s->lag_ms, s);
+  if (s->o->on_progress) tc__ltimer_start(&s->tick, on_tick, PROGRESS_MS, PROGRESS_MS);
+  tc__ltimer_start(&s->probe, on_probe, PROBE_MS, PROBE_MS);
+}
 
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted) {
-  static const int signums[3] = {SIGINT, SIGTERM, SIGHUP};
-  struct sched s = {.loop = uv_default_loop(), .cases = cases, .n = n, .results = results, .o = o,
-                    .t0 = uv_hrtime()};
+                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms) {
+  struct sched s = {.loop = uv_default_loop(), .cases = cases, .n = n, .results = results,
+                    .o = o, .t0 = uv_hrtime()};
   if ((s.slots = calloc(n ? n : 1, sizeof *s.slots)) == NULL || make_order(&s) < 0) {
     free(s.slots);
     return -ENOMEM;
   }
   for (size_t i = 0; i < n; i++) s.slots[i] = (struct slot){.s = &s, .i = i};
-  for (int i = 0; i < 3; i++) {
-    uv_signal_init(s.loop, &s.sig[i]);
-    s.sig[i].data = &s;
-    uv_signal_start(&s.sig[i], on_signal, signums[i]);
-  }
-  uv_timer_init(s.loop, &s.tick);
-  s.tick.data = &s;
-  if (o->progress) uv_timer_start(&s.tick, on_tick, PROGRESS_MS, PROGRESS_MS);
+  start_handles(&s);
   start_more(&s);
   if (s.running == 0) stop(&s);
   uv_run(s.loop, UV_RUN_DEFAULT);
@@ -143,5 +142,6 @@ int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results
   free(s.slots);
   free(s.order);
   *interrupted = s.interrupted;
+  *lag_ms = s.lag_ms;
   return 0;
 }

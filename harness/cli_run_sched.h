@@ -2,12 +2,15 @@
  *
  * Contract: tc__sched_run() plays every case into results[i] (same index)
  * and calls on_result for each in case order, as soon as it and all before
- * it are done, so output is stable whatever finishes first. With progress
- * set (a terminal), a status line (done/running/left, elapsed) is kept at
- * the bottom and cleared before each result is printed. Cases tagged
+ * it are done, so output is stable whatever finishes first. Cases tagged
  * `slow` start first, so that they overlap everything else. SIGINT, SIGTERM
  * and SIGHUP abort every running case (their peers are killed and reaped)
- * and start no more; *interrupted is then the signal number. Internal.
+ * and start no more; *interrupted is then the signal number. It prints
+ * nothing: on_progress (every 200 ms, and after each result) and on_result
+ * are the CLI's to print. A probe timer measures the loop's lag all run
+ * long; the worst of it and of every case's own timers is *lag_ms.
+ * Runs the default loop on the caller's thread until every case is done.
+ * Internal to `tcpclose run`.
  */
 #ifndef TCPCLOSE_CLI_RUN_SCHED_H
 #define TCPCLOSE_CLI_RUN_SCHED_H
@@ -18,16 +21,22 @@
 #include "tcpclose/play.h"
 #include "tcpclose/result.h"
 
+struct tc__sched_progress {
+  size_t done, running, left;
+  double elapsed_s;
+};
+
 struct tc__sched_opts {
-  size_t jobs;                    /* cases at once, at least 1 */
-  int progress;                   /* keep a status line (stdout is a terminal) */
+  size_t jobs; /* cases at once, at least 1 */
   const struct tc_play_opts *play;
-  void (*on_start)(const tc_case *c, void *arg);              /* may be NULL */
+  void (*on_start)(const tc_case *c, void *arg);                          /* may be NULL */
+  void (*on_progress)(const struct tc__sched_progress *p, void *arg);     /* may be NULL */
   void (*on_result)(const tc_case_result *r, void *arg);
   void *arg;
 };
 
+/* 0, or -ENOMEM when the run could not start (nothing ran). */
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted);
+                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms);
 
 #endif

@@ -51,16 +51,8 @@ static void close_all(struct tc_play *play) {
   play->open_handles++; /* held while closing, so done waits for all */
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_close(&play->link[r]);
   tc__play_netns_close(play);
-  if (play->timer_open) {
-    play->timer_open = 0;
-    play->open_handles++;
-    uv_close((uv_handle_t *)&play->timer, timer_closed);
-  }
-  if (play->tl_timer_open) {
-    play->tl_timer_open = 0;
-    play->open_handles++;
-    uv_close((uv_handle_t *)&play->tl_timer, timer_closed);
-  }
+  play->open_handles += tc__ltimer_close(&play->timer, timer_closed);
+  play->open_handles += tc__ltimer_close(&play->tl_timer, timer_closed);
   tc__play_release(play);
 }
 
@@ -70,7 +62,7 @@ static void finish(struct tc_play *play) {
   tc__timeline_close(play); /* before the peers die: their end is not the case's */
   tc__play_netns_record_sysctls(play);
   set_verdict(play);
-  if (play->timer_open) uv_timer_stop(&play->timer);
+  tc__ltimer_stop(&play->timer);
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_kill(&play->link[r]);
   tc__play_netns_stop(play);
   close_all(play);
@@ -108,7 +100,7 @@ void tc_play_abort(tc_play *play, const char *why) { tc__play_fail(play, "%s", w
 
 /* ---- steps ---- */
 
-static void step_timed_out(uv_timer_t *t) {
+static void step_timed_out(struct tc__ltimer *t) {
   struct tc_play *play = t->data;
   const struct tc_step *st = &play->c->steps[play->step];
   tc__play_fail(play, "line %d: '%s' did not finish within %.1f s", st->line, st->text,
@@ -145,7 +137,7 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
   if (!l->running)
     return tc__play_fail(play, "line %d: the %s peer is not running", st->line, tc_role_name(a->role)), 1;
   play->timeout_ms = timeout_for(play, a);
-  uv_timer_start(&play->timer, step_timed_out, play->timeout_ms, 0);
+  tc__ltimer_start(&play->timer, step_timed_out, play->timeout_ms, 0);
   if (a->action == TC_ACT_KILL || a->action == TC_ACT_EXIT) {
     l->ending = 1;
     play->waiting_exit = (int)a->role;
@@ -163,14 +155,14 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
     return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line, tc_role_name(a->role)), 1;
   if (a->action == TC_ACT_EXIT) return 1;
   if (a->background) {
-    uv_timer_stop(&play->timer);
+    tc__ltimer_stop(&play->timer);
     return 0;
   }
   play->waiting_id = id;
   return 1;
 }
 
-static void wait_done(uv_timer_t *t) { tc__play_next(t->data); }
+static void wait_done(struct tc__ltimer *t) { tc__play_next(t->data); }
 
 static void run_steps(struct tc_play *play) {
   while (!play->finished && play->step < play->c->nsteps) {
@@ -181,7 +173,7 @@ static void run_steps(struct tc_play *play) {
       tc__check_expect(play, st);
       break;
     case TC_STEP_WAIT:
-      uv_timer_start(&play->timer, wait_done, st->ms, 0);
+      tc__ltimer_start(&play->timer, wait_done, st->ms, 0);
       return;
     case TC_STEP_SETTLE:
       tc__settle_start(play, st);
@@ -203,7 +195,7 @@ static void run_steps(struct tc_play *play) {
 
 void tc__play_next(struct tc_play *play) {
   if (play->finished) return;
-  uv_timer_stop(&play->timer);
+  tc__ltimer_stop(&play->timer);
   play->step++;
   run_steps(play);
 }
@@ -249,17 +241,16 @@ int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *
   struct tc_play *play = calloc(1, sizeof *play);
   if (play == NULL) return -ENOMEM;
   *play = (struct tc_play){.loop = loop, .c = c, .res = res, .opts = *opts, .done = done,
-                           .arg = arg, .waiting_exit = -1, .timer_open = 1, .t0_ms = now_ms(),
+                           .arg = arg, .waiting_exit = -1, .t0_ms = now_ms(),
                            .holder_fd = -1};
   memset(res, 0, sizeof *res);
   res->name = strdup(c->name);
   res->file = strdup(c->file);
-  if (res->name == NULL || res->file == NULL || uv_timer_init(loop, &play->timer) < 0) {
+  if (res->name == NULL || res->file == NULL || tc__ltimer_init(loop, &play->timer, &res->loop_lag_ms, play) < 0) {
     tc_case_result_free(res);
     free(play);
     return -ENOMEM;
   }
-  play->timer.data = play;
   tc__timeline_init(play);
   if (play->opts.step_timeout_ms == 0) play->opts.step_timeout_ms = TC_STEP_TIMEOUT_MS;
   for (int r = 0; r < TC_ROLE_COUNT; r++) {

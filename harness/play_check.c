@@ -125,7 +125,7 @@ static int same_sockets(const struct tc_sock *a, const struct tc_sock *b, size_t
   return 1;
 }
 
-static void settle_poll(uv_timer_t *t) {
+static void settle_poll(struct tc__ltimer *t) {
   struct tc_play *play = t->data;
   const struct tc_step *st = &play->c->steps[play->step];
   struct tc_query q[TC__MAX_QUERIES];
@@ -151,5 +151,5 @@ void tc__settle_start(struct tc_play *play, const struct tc_step *st) {
   (void)st;
   play->settle_start = play->quiet_since = now_ms();
   play->nprev = (size_t)-1; /* the first poll always counts as a change */
-  uv_timer_start(&play->timer, settle_poll, 0, TC__SETTLE_POLL_MS);
+  tc__ltimer_start(&play->timer, settle_poll, 0, TC__SETTLE_POLL_MS);
 }

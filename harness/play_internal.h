@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "loop_timer.h"
 #include "peer_proto.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/play.h"
@@ -72,8 +73,7 @@ struct tc_play {
   struct tc_play_opts opts;
   tc_observer *obs;
   struct tc__link link[TC_ROLE_COUNT];
-  uv_timer_t timer;        /* step timeouts, waits, settle polls */
-  int timer_open;
+  struct tc__ltimer timer; /* step timeouts, waits, settle polls */
   size_t step;             /* index of the step in progress */
   unsigned waiting_id;     /* reply awaited (step index + 1), 0 none */
   int waiting_exit;        /* role whose exit is awaited, -1 none */
@@ -91,8 +91,7 @@ struct tc_play {
   char reset_reason[TC_ROLE_COUNT][40]; /* of the last RST a role's socket sent */
   struct tc__line *batch;  /* non-NULL while a poll collects its lines */
   size_t nbatch;
-  uv_timer_t tl_timer;     /* drains trace and wire while the case runs */
-  int tl_timer_open;
+  struct tc__ltimer tl_timer; /* drains trace and wire while the case runs */
   uv_process_t holder;     /* the namespace holder (netns.h), if any */
   int holder_fd;           /* our end of its control socket, -1 none */
   int holder_open, holder_running;

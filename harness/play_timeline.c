@@ -206,7 +206,7 @@ void tc__timeline_poll(struct tc_play *play) {
   if (collect) flush_batch(play);
 }
 
-static void tl_tick(uv_timer_t *t) { tc__timeline_poll(t->data); }
+static void tl_tick(struct tc__ltimer *t) { tc__timeline_poll(t->data); }
 
 /* Starts both observers on the server's port, once it listens. A source
  * that cannot run here is recorded with why, and its checks are skipped. */
@@ -265,10 +265,8 @@ static void queue_close(struct tc_play *play, tc_trace *trace, tc_wire *wire) {
 }
 
 static void start_polling(struct tc_play *play) {
-  if (uv_timer_init(play->loop, &play->tl_timer) < 0) return;
-  play->tl_timer_open = 1;
-  play->tl_timer.data = play;
-  uv_timer_start(&play->tl_timer, tl_tick, TC__TIMELINE_POLL_MS, TC__TIMELINE_POLL_MS);
+  if (tc__ltimer_init(play->loop, &play->tl_timer, &play->res->loop_lag_ms, play) < 0) return;
+  tc__ltimer_start(&play->tl_timer, tl_tick, TC__TIMELINE_POLL_MS, TC__TIMELINE_POLL_MS);
 }
 
 /* Back on the loop: the listen step is complete once its observers are. */
@@ -311,7 +309,7 @@ int tc__timeline_open(struct tc_play *play, uint16_t port) {
 
 /* Last poll, so that the end of the close is in, then the observers go. */
 void tc__timeline_close(struct tc_play *play) {
-  if (play->tl_timer_open) uv_timer_stop(&play->tl_timer);
+  tc__ltimer_stop(&play->tl_timer);
   tc__timeline_poll(play);
   if (play->trace || play->wire) queue_close(play, play->trace, play->wire);
   play->trace = NULL;

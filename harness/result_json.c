@@ -80,10 +80,14 @@ static json_t *sysctls_json(const tc_case_result *r) {
   return o;
 }
 
+/* Lag to the tenth of a millisecond: finer is noise. */
+static double round_ms(double ms) { return (double)(long)(ms * 10 + 0.5) / 10; }
+
 static json_t *case_json(const tc_case_result *r) {
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
+  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:f, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
                    "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "isolation", r->isolation,
+                   "duration_ms", (json_int_t)r->duration_ms, "loop_lag_ms", round_ms(r->loop_lag_ms),
+                   "isolation", r->isolation,
                    "sysctls", sysctls_json(r), "observers", observers_json(r),
                    "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
                    "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
@@ -92,11 +96,15 @@ static json_t *case_json(const tc_case_result *r) {
 
 static json_t *case_one(const void *c) { return case_json(c); }
 
-static json_t *run_json(const struct tc_host *h, const tc_case_result *cases, size_t n) {
+static json_t *run_json(const struct tc_host *h, const struct tc_run_info *run,
+                        const tc_case_result *cases, size_t n) {
   json_t *arr = array_of(cases, n, sizeof *cases, case_one);
-  return json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
-                   "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
-                   "cases", arr);
+  json_t *root = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
+                           "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
+                           "cases", arr);
+  if (root != NULL && run != NULL)
+    json_object_set_new(root, "run", json_pack("{s:f}", "loop_lag_ms", round_ms(run->loop_lag_ms)));
+  return root;
 }
 
 /* Dumps to PATH.XXXXXX beside the target, then renames it into place. */
@@ -122,9 +130,9 @@ static int write_atomic(const char *path, json_t *root, tc_err *err) {
   return rc;
 }
 
-int tc_results_write(const char *path, const struct tc_host *host,
+int tc_results_write(const char *path, const struct tc_host *host, const struct tc_run_info *run,
                      const tc_case_result *cases, size_t n, tc_err *err) {
-  json_t *root = run_json(host, cases, n);
+  json_t *root = run_json(host, run, cases, n);
   if (root == NULL) return tc_errf(err, -ENOMEM, "%s: cannot build the results", path);
   int rc = write_atomic(path, root, err);
   json_decref(root);

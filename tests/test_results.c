@@ -59,7 +59,7 @@ TestSuite(results, .init = setup, .fini = teardown);
 
 static json_t *write_and_load(const char *path) {
   tc_err err;
-  cr_assert_eq(tc_results_write(path, &host, cases, 2, &err), 0, "%s", err.msg);
+  cr_assert_eq(tc_results_write(path, &host, NULL, cases, 2, &err), 0, "%s", err.msg);
   json_error_t je;
   json_t *root = json_load_file(path, 0, &je);
   cr_assert_not_null(root, "%s", je.text);
@@ -140,7 +140,7 @@ Test(results, failed_write_reports_and_leaves_nothing) {
   char path[600];
   snprintf(path, sizeof path, "%s/missing/r.json", dir);
   tc_err err;
-  cr_assert_eq(tc_results_write(path, &host, cases, 2, &err), -ENOENT);
+  cr_assert_eq(tc_results_write(path, &host, NULL, cases, 2, &err), -ENOENT);
   char want[700];
   snprintf(want, sizeof want, "%s: cannot create: No such file or directory", path);
   cr_assert_str_eq(err.msg, want);

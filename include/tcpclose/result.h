@@ -63,6 +63,7 @@ typedef struct tc_case_result {
   enum tc_verdict verdict;
   char *reason;    /* NULL on pass; first failure or the error otherwise */
   long duration_ms;
+  double loop_lag_ms;   /* the worst lateness of the case's loop timers */
   const char *observer;  /* static name of the snapshot observer */
   struct tc_check *checks;
   size_t nchecks;
@@ -106,8 +107,14 @@ void tc_case_result_free(tc_case_result *r);
 
 void tc_host_detect(struct tc_host *h);
 
-/* Writes the results file for n case results. 0 or negative errno + err. */
-int tc_results_write(const char *path, const struct tc_host *host,
+/* What belongs to the whole run rather than one case. */
+struct tc_run_info {
+  double loop_lag_ms; /* the worst lateness of the runner loop's timers */
+};
+
+/* Writes the results file for n case results (run may be NULL). 0 or
+ * negative errno + err. */
+int tc_results_write(const char *path, const struct tc_host *host, const struct tc_run_info *run,
                      const tc_case_result *cases, size_t n, tc_err *err);
 
 #endif

@@ -1,0 +1,42 @@
+/* loop_timer.c - timers that measure the loop's lag (see loop_timer.h). */
+#include "loop_timer.h"
+
+static void fired(uv_timer_t *h) {
+  struct tc__ltimer *t = (struct tc__ltimer *)h;
+  uint64_t now = uv_hrtime();
+  double late_ms = now > t->due_ns ? (double)(now - t->due_ns) / 1e6 : 0;
+  if (t->worst_ms != NULL && late_ms > *t->worst_ms) *t->worst_ms = late_ms;
+  if (t->repeat_ms) {
+    t->due_ns = now + t->repeat_ms * 1000000u;
+    uv_timer_start(&t->handle, fired, t->repeat_ms, 0);
+  }
+  t->cb(t);
+}
+
+int tc__ltimer_init(uv_loop_t *loop, struct tc__ltimer *t, double *worst_ms, void *data) {
+  *t = (struct tc__ltimer){.worst_ms = worst_ms, .data = data};
+  int rc = uv_timer_init(loop, &t->handle);
+  if (rc < 0) return rc;
+  t->handle.data = data;
+  t->open = 1;
+  return 0;
+}
+
+void tc__ltimer_start(struct tc__ltimer *t, tc__ltimer_cb cb, uint64_t timeout_ms,
+                      uint64_t repeat_ms) {
+  t->cb = cb;
+  t->repeat_ms = repeat_ms;
+  t->due_ns = uv_hrtime() + timeout_ms * 1000000u;
+  uv_timer_start(&t->handle, fired, timeout_ms, 0);
+}
+
+void tc__ltimer_stop(struct tc__ltimer *t) {
+  if (t->open) uv_timer_stop(&t->handle);
+}
+
+int tc__ltimer_close(struct tc__ltimer *t, uv_close_cb close_cb) {
+  if (!t->open) return 0;
+  t->open = 0;
+  uv_close((uv_handle_t *)&t->handle, close_cb);
+  return 1;
+}
