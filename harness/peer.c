@@ -81,23 +81,13 @@ static void dispatch(struct tc__peer *p, char *line) {
     proto_error(p, id, "unknown command");
 }
 
-static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
-  struct tc__peer *p = h->data;
-  (void)hint;
-  *buf = uv_buf_init(p->in + p->inlen, (unsigned)(sizeof p->in - p->inlen - 1));
-}
-
+/* NULL: the runner is gone (end; the kernel cleans up), or it sent a
+ * line longer than the protocol allows (a harness bug: end with 3). */
 static int on_command(char *line, void *arg) {
-  dispatch(arg, line);
+  struct tc__peer *p = arg;
+  if (line == NULL) _exit(p->reader.len == sizeof p->reader.buf - 1 ? 3 : 0);
+  dispatch(p, line);
   return 0;
-}
-
-static void ctl_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  struct tc__peer *p = s->data;
-  (void)buf;
-  if (nread < 0) _exit(0); /* runner gone: end, the kernel cleans up */
-  p->inlen = tc__proto_lines(p->in, p->inlen + (size_t)nread, on_command, p);
-  if (p->inlen == sizeof p->in - 1) _exit(3); /* a line longer than allowed */
 }
 
 int tc__peer_main(int netns_pid) {
@@ -109,8 +99,7 @@ int tc__peer_main(int netns_pid) {
   p->lfd = p->cfd = -1;
   if (uv_pipe_init(p->loop, &p->ctl, 0) < 0 || uv_pipe_open(&p->ctl, TC__PROTO_FD) < 0)
     return 3;
-  p->ctl.data = p;
-  if (uv_read_start((uv_stream_t *)&p->ctl, ctl_alloc, ctl_read) < 0) return 3;
+  if (tc__proto_read_start(&p->reader, (uv_stream_t *)&p->ctl, on_command, p) < 0) return 3;
   uv_run(p->loop, UV_RUN_DEFAULT);
   return 0;
 }

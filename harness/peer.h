@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "peer_proto.h"
+
 /* One pending operation of a kind (only one of each kind at a time). */
 struct tc__peer_op {
   unsigned id;   /* 0: none pending */
@@ -34,8 +36,7 @@ struct tc__peer_op {
 struct tc__peer {
   uv_loop_t *loop;
   uv_pipe_t ctl;
-  char in[8192];
-  size_t inlen;
+  struct tc__proto_reader reader;
   int lfd, cfd;            /* listener, connection; -1 when none */
   uv_poll_t *lpoll, *cpoll;
   struct sockaddr_storage connect_to; /* the remote end of a connect */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const shut_names[] = {"rd", "wr", "rdwr"};
 
@@ -84,4 +85,68 @@ int tc__proto_reply(char *line, unsigned *id, int *err, char **rest) {
   *err = (int)ev;
   *rest = *end == ' ' ? end + 1 : end;
   return 0;
+}
+
+/* ---- the line channel ---- */
+
+static void reader_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  struct tc__proto_reader *r = h->data;
+  (void)hint;
+  *buf = uv_buf_init(r->buf + r->len, (unsigned)(sizeof r->buf - r->len - 1));
+}
+
+static void reader_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  struct tc__proto_reader *r = s->data;
+  (void)buf;
+  if (nread < 0) {
+    uv_read_stop(s);
+    r->fn(NULL, r->arg);
+    return;
+  }
+  r->len = tc__proto_lines(r->buf, r->len + (size_t)nread, r->fn, r->arg);
+  if (r->len == sizeof r->buf - 1) { /* a line longer than the protocol allows */
+    uv_read_stop(s);
+    r->fn(NULL, r->arg);
+  }
+}
+
+int tc__proto_read_start(struct tc__proto_reader *r, uv_stream_t *s, tc__proto_line_fn fn,
+                         void *arg) {
+  r->fn = fn;
+  r->arg = arg;
+  r->len = 0;
+  s->data = r;
+  return uv_read_start(s, reader_alloc, reader_read);
+}
+
+int tc__proto_pipe_open(uv_loop_t *loop, uv_pipe_t *pipe, int fd, int *inited) {
+  int rc = uv_pipe_init(loop, pipe, 0);
+  *inited = rc == 0;
+  if (rc == 0) rc = uv_pipe_open(pipe, fd);
+  if (rc < 0) close(fd);
+  return rc;
+}
+
+struct line_write {
+  uv_write_t req;
+  char buf[];
+};
+
+static void line_written(uv_write_t *req, int status) {
+  (void)status;
+  free(req->data);
+}
+
+int tc__proto_send(uv_stream_t *s, const char *line) {
+  size_t n = strlen(line);
+  int nl = n == 0 || line[n - 1] != '\n';
+  struct line_write *w = malloc(sizeof *w + n + 1);
+  if (w == NULL) return -ENOMEM;
+  memcpy(w->buf, line, n);
+  if (nl) w->buf[n++] = '\n';
+  w->req.data = w;
+  uv_buf_t b = uv_buf_init(w->buf, (unsigned)n);
+  int rc = uv_write(&w->req, s, &b, 1, line_written);
+  if (rc < 0) free(w);
+  return rc;
 }

@@ -1,4 +1,5 @@
-/* peer_proto.h - the control protocol between the runner and a peer process.
+/* peer_proto.h - the control protocol between the runner and a peer process,
+ * and the line channel every control pipe uses.
  *
  * Contract: text lines over the peer's fd 3, a socketpair that uv_spawn
  * makes (TC__PROTO_FD). One line per message:
@@ -26,6 +27,7 @@
 #define TCPCLOSE_PEER_PROTO_H
 
 #include <stddef.h>
+#include <uv.h>
 
 #include "tcpclose/case.h"
 
@@ -51,5 +53,32 @@ size_t tc__proto_lines(char *buf, size_t len, int (*fn)(char *line, void *arg), 
 
 /* Splits a reply line into its id, errno (-1 for "proto") and the rest. */
 int tc__proto_reply(char *line, unsigned *id, int *err, char **rest);
+
+/* The one line reader of every control channel on a libuv loop (runner to
+ * peer, runner to namespace holder, peer to runner). It reads the stream
+ * into its buffer and hands fn each complete line, NUL-terminated, without
+ * the newline; fn returns nonzero to stop reading. When the stream ends or
+ * fails, or a line outgrows the buffer, fn gets NULL once and reading
+ * stops. The stream's data pointer is the reader's while it reads. */
+typedef int (*tc__proto_line_fn)(char *line, void *arg);
+
+struct tc__proto_reader {
+  tc__proto_line_fn fn;
+  void *arg;
+  size_t len;
+  char buf[TC__PROTO_LINE_MAX];
+};
+
+int tc__proto_read_start(struct tc__proto_reader *r, uv_stream_t *s, tc__proto_line_fn fn,
+                         void *arg);
+
+/* Makes fd a libuv pipe on loop. *inited is set once the handle must be
+ * closed (uv_close); on failure fd is closed too. 0 or a negative errno. */
+int tc__proto_pipe_open(uv_loop_t *loop, uv_pipe_t *pipe, int fd, int *inited);
+
+/* Queues one line (a newline is added) on a libuv stream; the copy lives
+ * until written. 0 or a negative errno. A failed write is the reader's to
+ * see: the other end is gone. */
+int tc__proto_send(uv_stream_t *s, const char *line);
 
 #endif

@@ -1,7 +1,9 @@
 /* play.c - a case's steps in order, and the play's lifecycle (see
- * tcpclose/play.h). Steps that finish at once (expect, background actions)
- * run in a loop; the others (blocking actions, wait, settle) return to the
- * event loop and call tc__play_next() when done. */
+ * tcpclose/play.h and play_internal.h). Steps that finish at once (expect,
+ * background actions) run in a loop; the others (blocking actions, wait,
+ * settle, network steps) record in struct tc__progress what they wait for
+ * and return to the event loop, and the part that sees it happen reports
+ * here. Only this file moves from one step to the next. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
@@ -14,13 +16,14 @@
 #include "netns.h"
 #include "play_internal.h"
 
-static uint64_t now_ms(void) { return uv_hrtime() / 1000000u; }
+int64_t tc__now_us(void) { return (int64_t)(uv_hrtime() / 1000u); }
 
-/* ---- ending: verdict, then kill and reap, then close, then done ---- */
+static void run_steps(struct tc_play *play);
+
+/* ---- ending: verdict, sysctls, then kill and reap, close, done ---- */
 
 static void set_verdict(struct tc_play *play) {
   tc_case_result *r = play->res;
-  r->duration_ms = (long)(now_ms() - play->t0_ms);
   if (r->verdict == TC_ERROR || r->verdict == TC_SKIP) return;
   for (size_t i = 0; i < r->nchecks; i++) {
     const struct tc_check *ck = &r->checks[i];
@@ -32,50 +35,53 @@ static void set_verdict(struct tc_play *play) {
   tc_case_result_set(r, TC_PASS, NULL);
 }
 
+void tc__play_hold(struct tc_play *play) { play->life.open_handles++; }
+
 void tc__play_release(struct tc_play *play) {
-  if (--play->open_handles > 0 || !play->closing) return;
-  tc_observer_close(play->obs);
-  play->obs = NULL;
-  play->done(play, play->arg);
+  if (--play->life.open_handles > 0 || !play->life.closing) return;
+  tc__observe_close(&play->obs);
+  play->life.done(play, play->life.arg);
 }
 
-/* Closes every handle once no peer is left to reap. */
-static void timer_closed(uv_handle_t *h) { tc__play_release(h->data); }
+static void handle_closed(uv_handle_t *h) { tc__play_release(h->data); }
 
+/* Closes every handle once no process of the case is left to reap. */
 static void close_all(struct tc_play *play) {
   for (int r = 0; r < TC_ROLE_COUNT; r++)
-    if (play->link[r].running) return;
-  if (play->holder_running) return;
-  if (play->closing) return;
-  play->closing = 1;
-  play->open_handles++; /* held while closing, so done waits for all */
+    if (play->link[r].proc.running) return;
+  if (play->holder.proc.running || play->life.closing) return;
+  play->life.closing = 1;
+  tc__play_hold(play); /* held while closing, so done waits for all */
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_close(&play->link[r]);
-  tc__play_netns_close(play);
-  play->open_handles += tc__ltimer_close(&play->timer, timer_closed);
-  play->open_handles += tc__ltimer_close(&play->tl_timer, timer_closed);
+  tc__holder_close(&play->holder);
+  play->life.open_handles += tc__ltimer_close(&play->prog.timer, handle_closed);
+  play->life.open_handles += tc__ltimer_close(&play->tl.tick, handle_closed);
+  play->life.open_handles += tc__ltimer_close(&play->settle.poll, handle_closed);
   tc__play_release(play);
 }
 
-static void finish(struct tc_play *play) {
-  if (play->finished) return;
-  play->finished = 1;
-  tc__timeline_close(play); /* before the peers die: their end is not the case's */
-  tc__play_netns_record_sysctls(play);
-  set_verdict(play);
-  tc__ltimer_stop(&play->timer);
+/* The sysctls are in: now the case's processes go, by pid. */
+static void teardown(struct tc_play *play) {
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_kill(&play->link[r]);
-  tc__play_netns_stop(play);
+  tc__holder_stop(&play->holder);
   close_all(play);
 }
 
-/* Called by play_link.c each time a peer is reaped. */
-void tc__play_reaped(struct tc_play *play) {
-  if (play->finished) close_all(play);
+static void finish(struct tc_play *play) {
+  if (play->life.finished) return;
+  play->life.finished = 1;
+  play->res->duration_ms = (long)((tc__now_us() - play->t0_us) / 1000);
+  tc__ltimer_stop(&play->prog.timer);
+  tc__settle_stop(play);
+  tc__timeline_stop(play); /* before the peers die: their end is not the case's */
+  tc__lines_flush(&play->lines);
+  set_verdict(play);
+  tc__network_record_sysctls(play, teardown);
 }
 
 /* Ends the play now with a verdict other than the checks' (error, skip). */
 static void end_with(struct tc_play *play, enum tc_verdict v, const char *fmt, va_list ap) {
-  if (play->finished) return;
+  if (play->life.finished) return;
   char why[TC_ERR_MAX];
   vsnprintf(why, sizeof why, fmt, ap);
   tc_case_result_set(play->res, v, "%s", why);
@@ -98,14 +104,73 @@ void tc__play_skip(struct tc_play *play, const char *fmt, ...) {
 
 void tc_play_abort(tc_play *play, const char *why) { tc__play_fail(play, "%s", why); }
 
+/* ---- moving on ---- */
+
+static const struct tc_step *current(const struct tc_play *play) {
+  return &play->c->steps[play->prog.step];
+}
+
+static void next_step(struct tc_play *play) {
+  if (play->life.finished) return;
+  play->prog.wait = TC__WAIT_NONE;
+  tc__ltimer_stop(&play->prog.timer);
+  play->prog.step++;
+  run_steps(play);
+}
+
+/* The trace and the capture start with the first listen: they watch the
+ * server's port. A listen that is waited for completes once they are open. */
+static int open_sources(struct tc_play *play, unsigned id) {
+  const struct tc_step *st = &play->c->steps[id - 1];
+  const struct tc__link *srv = &play->link[TC_SERVER];
+  if (st->u.act.action != TC_ACT_LISTEN || !srv->has_listener || play->obs.sources_asked) return 0;
+  return tc__observe_open_sources(play, tc__holder_pid(&play->holder), srv->listener.port) == 0;
+}
+
+void tc__play_replied(struct tc_play *play, unsigned id) {
+  if (play->life.finished) return;
+  int opening = open_sources(play, id);
+  if (play->prog.wait != TC__WAIT_REPLY || play->prog.id != id) return;
+  if (opening) play->prog.wait = TC__WAIT_OBSERVERS;
+  else next_step(play);
+}
+
+void tc__play_exited(struct tc_play *play, enum tc_role role) {
+  const struct tc__link *l = &play->link[role];
+  if (play->life.finished) {
+    close_all(play);
+  } else if (play->prog.wait == TC__WAIT_EXIT && play->prog.role == (int)role) {
+    next_step(play);
+  } else if (!l->ending) {
+    tc__play_fail(play, "line %d: the %s peer ended unexpectedly (%s %d)", current(play)->line,
+                  tc_role_name(role), l->proc.term_signal ? "signal" : "exit status",
+                  l->proc.term_signal ? l->proc.term_signal : (int)l->proc.exit_status);
+  }
+}
+
+/* A holder that ends early fails the request it was answering, if any. */
+void tc__play_holder_exited(struct tc_play *play) {
+  if (play->life.finished) close_all(play);
+}
+
+void tc__play_network_done(struct tc_play *play) {
+  if (play->prog.wait == TC__WAIT_HOLDER) next_step(play);
+}
+
+void tc__play_settled(struct tc_play *play) {
+  if (play->prog.wait == TC__WAIT_SETTLE) next_step(play);
+}
+
 /* ---- steps ---- */
 
 static void step_timed_out(struct tc__ltimer *t) {
   struct tc_play *play = t->data;
-  const struct tc_step *st = &play->c->steps[play->step];
+  const struct tc_step *st = current(play);
   tc__play_fail(play, "line %d: '%s' did not finish within %.1f s", st->line, st->text,
-                play->timeout_ms / 1000.0);
+                play->prog.timeout_ms / 1000.0);
 }
+
+static void wait_done(struct tc__ltimer *t) { next_step(t->data); }
 
 static unsigned timeout_for(const struct tc_play *play, const struct tc_action_step *a) {
   unsigned base = play->opts.step_timeout_ms;
@@ -133,133 +198,159 @@ static void where_for(const struct tc_play *play, const struct tc_action_step *a
 /* Sends an action to its peer. Returns 1 when the play must wait for it. */
 static int start_action(struct tc_play *play, const struct tc_step *st) {
   const struct tc_action_step *a = &st->u.act;
-  struct tc__link *l = &play->link[a->role], *srv = &play->link[TC_SERVER];
-  if (!l->running)
+  struct tc__link *l = &play->link[a->role];
+  if (!l->proc.running)
     return tc__play_fail(play, "line %d: the %s peer is not running", st->line, tc_role_name(a->role)), 1;
-  play->timeout_ms = timeout_for(play, a);
-  tc__ltimer_start(&play->timer, step_timed_out, play->timeout_ms, 0);
-  if (a->action == TC_ACT_KILL || a->action == TC_ACT_EXIT) {
-    l->ending = 1;
-    play->waiting_exit = (int)a->role;
-    if (a->action == TC_ACT_KILL) tc__link_kill(l);
-  }
-  if (a->action == TC_ACT_KILL) return 1;
-  if (a->action == TC_ACT_CONNECT && !srv->has_listener)
+  if (a->action == TC_ACT_CONNECT && !play->link[TC_SERVER].has_listener)
     return tc__play_fail(play, "line %d: the server has no listening socket to connect to", st->line), 1;
-  char host[TC_ADDR_STRLEN], cmd[TC__PROTO_LINE_MAX];
+  play->prog.timeout_ms = timeout_for(play, a);
+  tc__ltimer_start(&play->prog.timer, step_timed_out, play->prog.timeout_ms, 0);
+  if (a->action == TC_ACT_KILL || a->action == TC_ACT_EXIT) {
+    play->prog.wait = TC__WAIT_EXIT;
+    play->prog.role = (int)a->role;
+  }
+  char host[TC_ADDR_STRLEN];
   struct tc__proto_where w;
   where_for(play, a, &w, host, sizeof host);
-  unsigned id = (unsigned)play->step + 1;
-  play->connects_pending += a->action == TC_ACT_CONNECT;
-  if (tc__proto_command(a, id, &w, cmd, sizeof cmd) < 0 || tc__link_send(l, cmd) < 0)
+  unsigned id = (unsigned)play->prog.step + 1;
+  if (tc__link_command(l, a, id, &w) < 0)
     return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line, tc_role_name(a->role)), 1;
-  if (a->action == TC_ACT_EXIT) return 1;
+  if (play->prog.wait == TC__WAIT_EXIT) return 1;
   if (a->background) {
-    tc__ltimer_stop(&play->timer);
+    tc__ltimer_stop(&play->prog.timer);
     return 0;
   }
-  play->waiting_id = id;
+  play->prog.wait = TC__WAIT_REPLY;
+  play->prog.id = id;
   return 1;
 }
 
-static void wait_done(struct tc__ltimer *t) { tc__play_next(t->data); }
+/* Starts one step. Returns 1 when the play must wait for it. */
+static int start_step(struct tc_play *play, const struct tc_step *st) {
+  switch (st->kind) {
+  case TC_STEP_EXPECT: tc__check_expect(play, st); return 0;
+  case TC_STEP_WAIT:
+    play->prog.wait = TC__WAIT_TIMER;
+    tc__ltimer_start(&play->prog.timer, wait_done, st->ms, 0);
+    return 1;
+  case TC_STEP_SETTLE:
+    play->prog.wait = TC__WAIT_SETTLE;
+    tc__settle_start(play, st->ms);
+    return 1;
+  case TC_STEP_ACTION: return start_action(play, st);
+  case TC_STEP_SYSCTL:
+  case TC_STEP_DROP:
+  case TC_STEP_HOLD:
+  case TC_STEP_RELEASE:
+    play->prog.wait = TC__WAIT_HOLDER;
+    tc__network_step(play, st);
+    return 1;
+  }
+  return 0;
+}
 
 static void run_steps(struct tc_play *play) {
-  while (!play->finished && play->step < play->c->nsteps) {
-    const struct tc_step *st = &play->c->steps[play->step];
-    tc__timeline_line(play, tc__now_us(), "step    line %d: %s", st->line, st->text);
-    switch (st->kind) {
-    case TC_STEP_EXPECT:
-      tc__check_expect(play, st);
-      break;
-    case TC_STEP_WAIT:
-      tc__ltimer_start(&play->timer, wait_done, st->ms, 0);
+  while (!play->life.finished && play->prog.step < play->c->nsteps) {
+    const struct tc_step *st = current(play);
+    tc__lines_add(&play->lines, tc__now_us(), "step    line %d: %s", st->line, st->text);
+    if (start_step(play, st)) return;
+    play->prog.step++;
+  }
+  finish(play);
+}
+
+/* ---- start: namespace, observer, peers, then the steps ---- */
+
+static void start_peers(struct tc_play *play) {
+  tc_err err;
+  for (int r = 0; r < TC_ROLE_COUNT; r++)
+    if (tc__link_spawn(&play->link[r], tc__holder_pid(&play->holder), &err) < 0) {
+      tc__play_fail(play, "%s", err.msg);
       return;
-    case TC_STEP_SETTLE:
-      tc__settle_start(play, st);
-      return;
-    case TC_STEP_ACTION:
-      if (start_action(play, st)) return;
-      break;
-    case TC_STEP_SYSCTL:
-    case TC_STEP_DROP:
-    case TC_STEP_HOLD:
-    case TC_STEP_RELEASE:
-      tc__play_netns_step(play, st);
-      break;
     }
-    play->step++;
-  }
-  finish(play);
 }
 
-void tc__play_next(struct tc_play *play) {
-  if (play->finished) return;
-  tc__ltimer_stop(&play->timer);
-  play->step++;
-  run_steps(play);
+/* The steps start once both peers run. */
+void tc__play_link_ready(struct tc_play *play) {
+  for (int r = 0; r < TC_ROLE_COUNT; r++)
+    if (!play->link[r].ready) return;
+  if (!play->life.finished) run_steps(play);
 }
 
-/* ---- start ---- */
-
-static int open_observer(struct tc_play *play, tc_err *err) {
-  return tc_observer_open(play->opts.observer, &play->obs, err);
+void tc__play_observed(struct tc_play *play, int what, int rc, const tc_err *why) {
+  if (play->life.finished) return;
+  if (what == 0 && rc < 0) tc__play_fail(play, "%s", why->msg);
+  else if (what == 0) start_peers(play);
+  else if (play->prog.wait == TC__WAIT_OBSERVERS) next_step(play);
 }
 
-/* A namespace of the case's own when the system allows it; else the host's
- * loopback, said in the results, and a case that changes the network (sysctl,
- * drop) is skipped rather than allowed to touch the host. Returns 1 when
- * the case was skipped. */
-static int isolate(struct tc_play *play) {
-  tc_err why;
+static void open_snapshot(struct tc_play *play) {
+  play->res->isolation = strdup("netns");
+  if (tc__observe_open_snapshot(play, tc__holder_pid(&play->holder)) < 0)
+    tc__play_fail(play, "observer: out of memory");
+}
+
+/* No namespace of the case's own: the host's loopback, said in the
+ * results, and a case that changes the network (sysctl, drop, hold) is
+ * skipped rather than allowed to touch the host. */
+static void on_host(struct tc_play *play, const char *why) {
   char text[TC_ERR_MAX + 32];
-  if (!play->opts.no_netns && tc__netns_possible(&why) == 0 && tc__play_netns_start(play, &why) == 0) {
-    play->res->isolation = strdup("netns");
-    return 0;
-  }
-  if (play->opts.no_netns) snprintf(why.msg, sizeof why.msg, "--no-netns");
-  tc__play_netns_stop(play);
-  snprintf(text, sizeof text, "host loopback: %s", why.msg);
+  tc__holder_stop(&play->holder);
+  snprintf(text, sizeof text, "host loopback: %s", why);
   play->res->isolation = strdup(text);
-  if (!play->c->needs_netns) return 0;
-  tc_case_result_set(play->res, TC_SKIP, "needs a network namespace of its own (sysctl, drop, hold): %s", why.msg);
-  finish(play);
-  return 1;
-}
-
-static int setup(struct tc_play *play, tc_err *err) {
-  if (isolate(play)) return 0;
-  int rc = tc__play_in_netns(play, open_observer, err);
-  if (rc < 0) return rc;
-  play->res->observer = tc_observer_name(play->obs);
-  for (int r = 0; r < TC_ROLE_COUNT && rc == 0; r++) rc = tc__link_spawn(&play->link[r], err);
-  return rc;
-}
-
-int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *opts,
-                  tc_case_result *res, tc_play_done_cb done, void *arg, tc_play **out) {
-  struct tc_play *play = calloc(1, sizeof *play);
-  if (play == NULL) return -ENOMEM;
-  *play = (struct tc_play){.loop = loop, .c = c, .res = res, .opts = *opts, .done = done,
-                           .arg = arg, .waiting_exit = -1, .t0_ms = now_ms(),
-                           .holder_fd = -1};
-  memset(res, 0, sizeof *res);
-  res->name = strdup(c->name);
-  res->file = strdup(c->file);
-  if (res->name == NULL || res->file == NULL || tc__ltimer_init(loop, &play->timer, &res->loop_lag_ms, play) < 0) {
-    tc_case_result_free(res);
-    free(play);
-    return -ENOMEM;
+  if (play->c->needs_netns) {
+    tc__play_skip(play, "needs a network namespace of its own (sysctl, drop, hold): %s", why);
+    return;
   }
+  if (tc__observe_open_snapshot(play, 0) < 0) tc__play_fail(play, "observer: out of memory");
+}
+
+static void holder_ready(struct tc_play *play, int rc, const char *answer, void *arg) {
+  (void)arg;
+  if (play->life.finished) return;
+  if (rc == 0) open_snapshot(play);
+  else on_host(play, answer);
+}
+
+static void isolate(struct tc_play *play) {
+  tc_err why;
+  if (play->opts.no_netns) snprintf(why.msg, sizeof why.msg, "--no-netns");
+  else if (tc__netns_possible(&why) == 0 && tc__holder_start(&play->holder, play, holder_ready, &why) == 0)
+    return;
+  on_host(play, why.msg);
+}
+
+static int play_init(struct tc_play *play) {
+  tc_case_result *res = play->res;
+  memset(res, 0, sizeof *res);
+  res->name = strdup(play->c->name);
+  res->file = strdup(play->c->file);
+  if (res->name == NULL || res->file == NULL ||
+      tc__ltimer_init(play->loop, &play->prog.timer, &res->loop_lag_ms, play) < 0)
+    return -ENOMEM;
+  play->t0_us = tc__now_us();
+  tc__lines_init(&play->lines, &play->opts, play->t0_us);
   tc__timeline_init(play);
   if (play->opts.step_timeout_ms == 0) play->opts.step_timeout_ms = TC_STEP_TIMEOUT_MS;
   for (int r = 0; r < TC_ROLE_COUNT; r++) {
     play->link[r].play = play;
     play->link[r].role = (enum tc_role)r;
   }
-  tc_err err;
-  if (setup(play, &err) < 0) tc__play_fail(play, "%s", err.msg);
-  else if (!play->finished) run_steps(play);
+  return 0;
+}
+
+int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *opts,
+                  tc_case_result *res, tc_play_done_cb done, void *arg, tc_play **out) {
+  struct tc_play *play = calloc(1, sizeof *play);
+  if (play == NULL) return -ENOMEM;
+  *play = (struct tc_play){.loop = loop, .c = c, .res = res, .opts = *opts,
+                           .life = {.done = done, .arg = arg}};
+  if (play_init(play) < 0) {
+    tc_case_result_free(res);
+    free(play);
+    return -ENOMEM;
+  }
+  isolate(play);
   *out = play;
   return 0;
 }

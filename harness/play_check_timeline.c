@@ -61,7 +61,7 @@ static void check_wire(struct tc_play *play, const struct tc_step *st, char *see
 
 static void check_reset(struct tc_play *play, const struct tc_step *st, char *seen, size_t len) {
   const struct tc_expect_step *e = &st->u.exp;
-  const char *got = play->reset_reason[e->role][0] ? play->reset_reason[e->role] : "none";
+  const char *got = play->tl.reset_reason[e->role][0] ? play->tl.reset_reason[e->role] : "none";
   snprintf(seen, len, "%s", got);
   tc_case_result_add_check(play->res, st->line, st->text, seen, strcmp(got, e->reason) == 0, NULL);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <traceevent/kbuffer.h>
 #include <tracefs.h>
 #include <unistd.h>
 
@@ -27,8 +28,6 @@
  * runner polls every few ms; the instance's default (1.4 MB per CPU) would
  * be memory spent for nothing. */
 #define TC__TRACE_BUFFER_KB 64
-/* Reading passes per poll: see read_all(). */
-#define TC__TRACE_PASSES 4
 #define TC__TRACE_PREFIX "tcpclose-"
 
 struct tc_trace {
@@ -37,6 +36,13 @@ struct tc_trace {
   uint16_t port;
   struct tc_trace_event *ev;
   size_t n, cap;
+  /* Each CPU's buffer, opened once: opening tracefs files waits on a lock
+   * that making and removing other cases' instances hold for tens of
+   * milliseconds, and polls run on the runner's loop. */
+  struct tracefs_cpu **cpu;
+  int ncpu;
+  void *page; /* one sub-buffer as read */
+  struct kbuffer *kbuf;
   /* Per poll: records read in this pass, events the kernel dropped, and
    * the first record that could not be kept (with why). */
   size_t records;
@@ -186,7 +192,31 @@ static int enable_all(struct tc_trace *t, tc_err *err) {
   return rc;
 }
 
+/* Non-blocking readers of every possible CPU's buffer (an offline CPU has
+ * none, and writes nothing). */
+static int open_cpus(struct tc_trace *t, tc_err *err) {
+  long n = sysconf(_SC_NPROCESSORS_CONF);
+  t->ncpu = n > 0 ? (int)n : 1;
+  t->cpu = calloc((size_t)t->ncpu, sizeof *t->cpu);
+  if (t->cpu == NULL) return tc_errf(err, -ENOMEM, "transitions: out of memory");
+  int size = 0;
+  for (int c = 0; c < t->ncpu; c++)
+    if ((t->cpu[c] = tracefs_cpu_open(t->inst, c, true)) != NULL && size == 0)
+      size = tracefs_cpu_read_size(t->cpu[c]);
+  /* The kernel writes its buffers in its own long size and byte order: the host's. */
+  t->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
+  if (size <= 0 || t->kbuf == NULL || (t->page = malloc((size_t)size)) == NULL)
+    return tc_errf(err, -EIO, "transitions: cannot read the per-CPU buffers of %s",
+                   tracefs_instance_get_name(t->inst));
+  return 0;
+}
+
 static void trace_free(struct tc_trace *t) {
+  for (int c = 0; t->cpu != NULL && c < t->ncpu; c++)
+    if (t->cpu[c] != NULL) tracefs_cpu_close(t->cpu[c]);
+  free(t->cpu);
+  free(t->page);
+  if (t->kbuf != NULL) kbuffer_free(t->kbuf);
   remove_instance(t->inst);
   if (t->tep != NULL) tep_free(t->tep);
   free(t->ev);
@@ -207,6 +237,7 @@ int tc_trace_open(uint16_t port, tc_trace **out, tc_err *err) {
   if (rc == 0) rc = configure(t, err);
   if (rc == 0) rc = load_formats(t, err);
   if (rc == 0) rc = enable_all(t, err);
+  if (rc == 0) rc = open_cpus(t, err);
   if (rc == 0 && tracefs_trace_on(t->inst) < 0)
     rc = tc_errf(err, -EIO, "transitions: cannot turn tracing on in %s",
                  tracefs_instance_get_name(t->inst));
@@ -241,6 +272,7 @@ static int on_record(struct tep_event *ev, struct tep_record *rec, int cpu, void
   (void)cpu;
   t->records++;
   if (rec->missed_events != 0) t->missed += rec->missed_events > 0 ? rec->missed_events : 1;
+  if (ev == NULL) return 0; /* an event type this trace did not load: not enabled by it */
   int rc = tc__trace_decode(ev, rec, &e, &why);
   if (rc == 0 && append(t, &e) < 0)
     rc = tc_errf(&why, -ENOMEM, "transitions: out of memory");
@@ -251,20 +283,33 @@ static int on_record(struct tep_event *ev, struct tep_record *rec, int cpu, void
   return 0;
 }
 
-/* One pass merges the CPUs' records in time order, but a CPU found empty
- * is not read again within the pass: a record written there meanwhile
- * would come after newer ones of another CPU. So passes go on until one
- * finds nothing, and the poll's records are sorted together. */
-static int read_all(struct tc_trace *t, tc_err *err) {
-  for (int pass = 0; pass < TC__TRACE_PASSES; pass++) {
-    t->records = 0;
-    errno = 0;
-    if (tracefs_iterate_raw_events(t->tep, t->inst, NULL, 0, on_record, t) < 0) {
-      int e = errno ? errno : EIO;
-      return tc_errf(err, -e, "transitions: cannot read the buffers of %s: %s",
-                     tracefs_instance_get_name(t->inst), strerror(e));
+/* Every record waiting in one CPU's buffer, a sub-buffer at a time. The
+ * CPUs are read one after the other; the poll's records are sorted
+ * together afterwards (tc__trace_order). */
+static int read_cpu(struct tc_trace *t, int c, tc_err *err) {
+  int n;
+  while ((n = tracefs_cpu_read(t->cpu[c], t->page, true)) > 0) {
+    if (kbuffer_load_subbuffer(t->kbuf, t->page) < 0) continue;
+    int missed = kbuffer_missed_events(t->kbuf);
+    unsigned long long ts;
+    for (void *data = kbuffer_read_event(t->kbuf, &ts); data != NULL;
+         data = kbuffer_next_event(t->kbuf, &ts)) {
+      struct tep_record rec = {.ts = ts, .cpu = c, .data = data,
+                               .size = kbuffer_event_size(t->kbuf), .missed_events = missed};
+      missed = 0;
+      on_record(tep_find_event(t->tep, tep_data_type(t->tep, &rec)), &rec, c, t);
     }
-    if (t->records == 0) break;
+  }
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != 0)
+    return tc_errf(err, -errno, "transitions: cannot read the buffer of CPU %d in %s: %s", c,
+                   tracefs_instance_get_name(t->inst), strerror(errno));
+  return 0;
+}
+
+static int read_all(struct tc_trace *t, tc_err *err) {
+  for (int c = 0; c < t->ncpu; c++) {
+    int rc = t->cpu[c] != NULL ? read_cpu(t, c, err) : 0;
+    if (rc < 0) return rc;
   }
   return 0;
 }

@@ -1,0 +1,194 @@
+/* play_proc_linux.c - processes of the case started on libuv's threadpool
+ * with posix_spawn, their end seen through a pidfd (see play_proc.h).
+ * glibc's posix_spawn clones with CLONE_VM|CLONE_VFORK: no page tables are
+ * copied and the worker waits only for the exec. The child's signal
+ * dispositions go back to their defaults and its mask is emptied, as
+ * uv_spawn does (the runner ignores SIGPIPE; its children must not). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "play_internal.h"
+
+extern char **environ;
+
+struct job {
+  uv_work_t req;
+  struct tc__proc *p;
+  char **argv; /* a copy: the caller's may be gone before the work runs */
+  pid_t pid;
+  int pidfd, fd, rc;
+  tc_err why;
+};
+
+/* argv and its strings in one block. */
+static char **copy_argv(char *const argv[]) {
+  size_t n = 0, bytes = 0;
+  for (; argv[n] != NULL; n++) bytes += strlen(argv[n]) + 1;
+  char **v = malloc((n + 1) * sizeof *v + bytes), *s = (char *)(v + n + 1);
+  for (size_t i = 0; v != NULL && i < n; i++) {
+    v[i] = strcpy(s, argv[i]);
+    s += strlen(argv[i]) + 1;
+  }
+  if (v != NULL) v[n] = NULL;
+  return v;
+}
+
+static void free_job(struct job *j) {
+  free(j->argv);
+  free(j);
+}
+
+static int spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int child) {
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  if (posix_spawn_file_actions_init(fa) != 0) return -ENOMEM;
+  if (posix_spawnattr_init(at) != 0) return posix_spawn_file_actions_destroy(fa), -ENOMEM;
+  posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(fa, child, 3);
+  posix_spawnattr_setsigdefault(at, &all);
+  posix_spawnattr_setsigmask(at, &none);
+  posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  return 0;
+}
+
+/* The child's end must not be fd 3 itself: dup2(3, 3) would keep its
+ * close-on-exec flag, and the child would start without its channel. */
+static int child_end(int fd) {
+  if (fd != 3) return fd;
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 4);
+  close(fd);
+  return d;
+}
+
+static void spawn_work(uv_work_t *req) {
+  struct job *j = req->data;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  int sv[2];
+  j->pidfd = j->fd = -1;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    j->rc = tc_errf(&j->why, -errno, "%s: socketpair: %s", j->argv[0], strerror(errno));
+    return;
+  }
+  sv[1] = child_end(sv[1]);
+  int rc = sv[1] < 0 ? errno : spawn_attrs(&fa, &at, sv[1]) < 0 ? ENOMEM : 0;
+  if (rc == 0) {
+    rc = posix_spawn(&j->pid, j->argv[0], &fa, &at, j->argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+  }
+  if (sv[1] >= 0) close(sv[1]);
+  if (rc == 0 && (j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0)) < 0) rc = errno;
+  if (rc != 0) {
+    close(sv[0]);
+    j->rc = tc_errf(&j->why, -rc, "cannot start %s: %s", j->argv[0], strerror(rc));
+    return;
+  }
+  j->fd = sv[0];
+}
+
+static void reap(uv_poll_t *h, int status, int events) {
+  struct tc__proc *p = h->data;
+  int st;
+  (void)status;
+  (void)events;
+  if (waitpid(p->pid, &st, WNOHANG) <= 0) return;
+  p->running = 0;
+  p->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+  p->term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+  uv_poll_stop(h);
+  p->exited(p);
+}
+
+/* A process that started but cannot be watched is killed and reaped here:
+ * nothing of the case may run unseen. */
+static int watch(struct tc__proc *p, struct job *j) {
+  int rc = uv_poll_init(p->play->loop, &p->watch, j->pidfd);
+  if (rc == 0) {
+    p->handle_open = 1;
+    p->watch.data = p;
+    rc = uv_poll_start(&p->watch, UV_READABLE, reap);
+  }
+  if (rc == 0) return 0;
+  kill(j->pid, SIGKILL);
+  waitpid(j->pid, NULL, 0);
+  p->running = 0;
+  return tc_errf(&j->why, rc, "cannot watch %s: %s", j->argv[0], uv_strerror(rc));
+}
+
+static void spawn_done(uv_work_t *req, int status) {
+  struct job *j = req->data;
+  struct tc__proc *p = j->p;
+  (void)status;
+  p->pidfd = j->pidfd;
+  if (j->rc == 0) {
+    p->pid = j->pid;
+    j->rc = watch(p, j);
+  }
+  if (j->rc < 0) {
+    p->running = 0;
+    if (j->fd >= 0) close(j->fd);
+    j->fd = -1;
+  } else if (p->kill_signal) {
+    kill(p->pid, p->kill_signal);
+  }
+  p->started(p, j->rc, j->fd, &j->why);
+  tc__play_release(p->play);
+  free_job(j);
+}
+
+int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
+                   tc__proc_started_cb started, tc__proc_exited_cb exited, void *data) {
+  struct job *j = calloc(1, sizeof *j);
+  if (j == NULL) return -ENOMEM;
+  *p = (struct tc__proc){.play = play, .data = data, .started = started, .exited = exited,
+                         .running = 1, .pidfd = -1};
+  *j = (struct job){.req.data = j, .p = p, .argv = copy_argv(argv)};
+  if (j->argv == NULL) {
+    free(j);
+    return -ENOMEM;
+  }
+  tc__play_hold(play);
+  int rc = uv_queue_work(play->loop, &j->req, spawn_work, spawn_done);
+  if (rc < 0) {
+    tc__play_release(play);
+    free_job(j);
+    p->running = 0;
+  }
+  return rc;
+}
+
+void tc__proc_kill(struct tc__proc *p, int sig) {
+  if (!p->running) return;
+  if (p->pid > 0) kill(p->pid, sig);
+  else p->kill_signal = sig;
+}
+
+static void watch_closed(uv_handle_t *h) {
+  struct tc__proc *p = h->data;
+  close(p->pidfd);
+  p->pidfd = -1;
+  tc__play_release(p->play);
+}
+
+void tc__proc_close(struct tc__proc *p) {
+  if (!p->handle_open) {
+    if (p->pidfd >= 0) close(p->pidfd);
+    p->pidfd = -1;
+    return;
+  }
+  p->handle_open = 0;
+  tc__play_hold(p->play);
+  uv_close((uv_handle_t *)&p->watch, watch_closed);
+}

@@ -1,0 +1,71 @@
+/* play_settle.c - `settle`: polls the case's sockets until none of them
+ * changed (state, queues) for TC_SETTLE_QUIET_MS, or the step's maximum has
+ * passed, then reports tc__play_settled(). Owns struct tc__settle. */
+#include <string.h>
+
+#include "play_internal.h"
+#include "tcpclose/tcpstate.h"
+
+#define TC__SETTLE_POLL_MS 10u
+
+static uint64_t now_ms(void) { return (uint64_t)tc__now_us() / 1000u; }
+
+/* Every socket of the case; role[i] and conn[i] name a connection's role
+ * and number, role -1 for a listener. */
+static size_t case_queries(const struct tc_play *play, struct tc_query *q, int *role, int *conn) {
+  size_t n = 0;
+  for (int r = 0; r < TC_ROLE_COUNT; r++) {
+    const struct tc__link *l = &play->link[r];
+    if (tc__check_query(l, TC_STATE_LISTEN, 0, &q[n])) role[n++] = -1;
+    for (int c = 1; c <= l->nconns && n < TC__MAX_QUERIES; c++)
+      if (tc__check_query(l, TC_STATE_ESTABLISHED, c, &q[n])) {
+        role[n] = r;
+        conn[n++] = c;
+      }
+  }
+  return n;
+}
+
+static int same_sockets(const struct tc_sock *a, const struct tc_sock *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i].state != b[i].state || a[i].recvq != b[i].recvq || a[i].sendq != b[i].sendq) return 0;
+  return 1;
+}
+
+static void settle_poll(struct tc__ltimer *t) {
+  struct tc_play *play = t->data;
+  struct tc__settle *st = &play->settle;
+  struct tc_query q[TC__MAX_QUERIES];
+  struct tc_sock s[TC__MAX_QUERIES];
+  int role[TC__MAX_QUERIES], conn[TC__MAX_QUERIES];
+  tc_err err;
+  size_t n = case_queries(play, q, role, conn);
+  if (tc_observer_snapshot(play->obs.snap, q, n, s, &err) < 0) {
+    tc__settle_stop(play);
+    tc__play_fail(play, "settle: %s", err.msg);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (role[i] >= 0) tc__timeline_observed(play, role[i], conn[i], &s[i]);
+  uint64_t now = now_ms();
+  if (n != st->nprev || !same_sockets(s, st->prev, n)) st->quiet_since_ms = now;
+  memcpy(st->prev, s, n * sizeof *s);
+  st->nprev = n;
+  if (now - st->quiet_since_ms < TC_SETTLE_QUIET_MS && now - st->start_ms < st->max_ms) return;
+  tc__settle_stop(play);
+  tc__play_settled(play);
+}
+
+void tc__settle_start(struct tc_play *play, unsigned max_ms) {
+  struct tc__settle *st = &play->settle;
+  if (!st->poll.open && tc__ltimer_init(play->loop, &st->poll, &play->res->loop_lag_ms, play) < 0) {
+    tc__play_fail(play, "settle: cannot start its timer");
+    return;
+  }
+  st->start_ms = st->quiet_since_ms = now_ms();
+  st->max_ms = max_ms;
+  st->nprev = (size_t)-1; /* the first poll always counts as a change */
+  tc__ltimer_start(&st->poll, settle_poll, 0, TC__SETTLE_POLL_MS);
+}
+
+void tc__settle_stop(struct tc_play *play) { tc__ltimer_stop(&play->settle.poll); }
