@@ -62,7 +62,7 @@ struct tc_cmp_report {
   char **labels;         /* column headers, one per run */
   size_t ncases, nchecks; /* compared: the union over the runs */
   struct tc_cmp_row *rows;
-  size_t nrows;
+  size_t nrows, rows_cap;
   size_t ncounted;       /* rows that count */
 };
 

@@ -65,15 +65,15 @@ typedef struct tc_case_result {
   long duration_ms;
   const char *observer;  /* static name of the snapshot observer */
   struct tc_check *checks;
-  size_t nchecks;
+  size_t nchecks, checks_cap;
   struct tc_observer_use transitions_by, wire_by;
   char *isolation;     /* "netns", or "host loopback: why not" */
   struct tc_sysctl *sysctls;
-  size_t nsysctls;
+  size_t nsysctls, sysctls_cap;
   struct tc_transition *transitions;
-  size_t ntransitions;
+  size_t ntransitions, transitions_cap;
   struct tc_wire_seg *segments;
-  size_t nsegments;
+  size_t nsegments, segments_cap;
 } tc_case_result;
 
 struct tc_host {
