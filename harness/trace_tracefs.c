@@ -6,7 +6,7 @@
  * buffers and its removal. libtracefs mounts tracefs (or debugfs) by itself
  * when it finds none, and tcpclose must not touch the host's mounts, so no
  * libtracefs call is made before tracefs_mount_point() has seen it mounted.
- * Runs in the runner's thread; not thread-safe.
+ * One thread at a time per trace (see tcpclose/trace.h for which).
  */
 #include <dirent.h>
 #include <errno.h>
