@@ -1,9 +1,10 @@
 /* case_parse.h - shared state of the case parser's statement modules.
  *
  * Contract: internal to case_parse.c (file, header, wait, settle),
- * case_action.c (ROLE ACTION lines) and case_expect.c (expect lines). Every
- * statement function returns 0 or a negative errno with p->err set to
- * "FILE:LINE: reason" by tc__perr().
+ * case_action.c (ROLE ACTION lines), case_expect.c (expect lines),
+ * case_network.c (family, sysctl, drop, hold, release) and case.c (which
+ * defines tc__decimal_len for them). Every statement function returns 0 or
+ * a negative errno with p->err set to "FILE:LINE: reason" by tc__perr().
  */
 #ifndef TCPCLOSE_CASE_PARSE_H
 #define TCPCLOSE_CASE_PARSE_H
@@ -29,11 +30,10 @@ struct tc__parser {
   size_t cap;
   struct tc__lex_line lx;
   struct tc__role_track role[TC_ROLE_COUNT];
-  int holding;  /* a hold not yet released */
+  int holding; /* a hold not yet released */
 };
 
-int tc__perr(struct tc__parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int tc__perr(struct tc__parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int tc__parse_role(struct tc__parser *p, const char *s, enum tc_role *out);
 
@@ -50,7 +50,7 @@ int tc__no_more(struct tc__parser *p, size_t from, const char *what);
 size_t tc__decimal_len(const char *s);
 
 int tc__parse_action(struct tc__parser *p);
-int tc__parse_expect(struct tc__parser *p);  /* expect and expect[os,...] */
+int tc__parse_expect(struct tc__parser *p); /* expect and expect[os,...] */
 int tc__parse_observe(struct tc__parser *p);
 int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop, hold, release */
 

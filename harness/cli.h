@@ -1,9 +1,12 @@
 /* cli.h - the tcpclose command line (internal).
  *
- * Contract: each command is a function taking argc/argv after the command
- * word and returning the process exit status: 0 all good, 1 a case failed,
- * 2 bad usage or a bad case file, 130 interrupted. Commands print; nothing
- * below them does.
+ * Contract: each command is a function called by main() with the command
+ * line (run gets it from the command word on, so that getopt skips
+ * argv[0]; the others the words after it) and returning the process exit
+ * status: 0 all good, 1 a case failed (compare: the runs differ), 2 bad
+ * usage or a bad case file, 130 interrupted. They run in the tcpclose
+ * process, on its main thread (run's cases on one libuv loop there). Only
+ * the cli_*.c files print; nothing below them does.
  */
 #ifndef TCPCLOSE_CLI_H
 #define TCPCLOSE_CLI_H

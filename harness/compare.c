@@ -9,22 +9,23 @@
 #include <string.h>
 
 #include "compare_load.h"
+#include "grow.h"
 
 /* ---- one run's value of an item ---- */
 
 enum cell_state {
-  CELL_SEEN,     /* observed */
-  CELL_UNSEEN,   /* the run could not observe it */
-  CELL_NO_CASE,  /* the run lacks the case, skipped it, or stopped before
+  CELL_SEEN,    /* observed */
+  CELL_UNSEEN,  /* the run could not observe it */
+  CELL_NO_CASE, /* the run lacks the case, skipped it, or stopped before
                     this item (error): its verdict row says so, this cell
                     compares nothing */
-  CELL_NO_ITEM,  /* the run has the case but not this item */
+  CELL_NO_ITEM, /* the run has the case but not this item */
 };
 
 struct cell {
   char *text;
   enum cell_state st;
-  long ms;  /* duration cells */
+  long ms; /* duration cells */
 };
 
 static json_t *find_case(const tc_cmp_run *r, const char *name) {
@@ -111,7 +112,7 @@ struct builder {
   struct tc_cmp_report *rep;
   const struct tc_cmp_opts *opts;
   tc_cmp_run *const *runs;
-  json_t **cases;  /* this case in each run, NULL where absent */
+  json_t **cases; /* this case in each run, NULL where absent */
   const char *name;
 };
 
@@ -191,19 +192,21 @@ static int add_row(struct builder *b, const char *item, struct cell *cells, int 
     free_cells(cells, rep->nruns);
     return 0;
   }
-  struct tc_cmp_row *rows = realloc(rep->rows, (rep->nrows + 1) * sizeof *rows);
+  int grown = tc__grow(&rep->rows, &rep->rows_cap, rep->nrows + 1, 16, sizeof *rep->rows);
   char **texts = malloc(rep->nruns * sizeof *texts);
-  if (rows != NULL) rep->rows = rows;
-  if (rows == NULL || texts == NULL) {
+  if (grown < 0 || texts == NULL) {
     free(texts);
     free_cells(cells, rep->nruns);
     return -ENOMEM;
   }
   for (size_t i = 0; i < rep->nruns; i++) texts[i] = cells[i].text;
   struct tc_cmp_row *r = &rep->rows[rep->nrows++];
-  *r = (struct tc_cmp_row){.case_name = strdup(b->name), .item = strdup(item), .cells = texts,
+  *r = (struct tc_cmp_row){.case_name = strdup(b->name),
+                           .item = strdup(item),
+                           .cells = texts,
                            .kind = (enum tc_cmp_kind)kind,
-                           .counts = kind == TC_CMP_BEHAVIOUR || (kind == TC_CMP_TIMING && b->opts->timing)};
+                           .counts = kind == TC_CMP_BEHAVIOUR ||
+                                     (kind == TC_CMP_TIMING && b->opts->timing)};
   rep->ncounted += (size_t)r->counts;
   return r->case_name != NULL && r->item != NULL ? 0 : -ENOMEM;
 }
@@ -213,9 +216,12 @@ static int add_row(struct builder *b, const char *item, struct cell *cells, int 
 static void absent_cells(struct builder *b, struct cell *cells, int *rc) {
   for (size_t i = 0; i < b->rep->nruns; i++) {
     cells[i] = (struct cell){0};
-    if (b->cases[i] == NULL) *rc |= set_text(&cells[i], "-", CELL_NO_CASE);
-    else if (case_skipped(b->cases[i])) *rc |= set_text(&cells[i], "skip", CELL_NO_CASE);
-    else if (case_stopped(b->cases[i])) *rc |= set_text(&cells[i], "error", CELL_NO_CASE);
+    if (b->cases[i] == NULL)
+      *rc |= set_text(&cells[i], "-", CELL_NO_CASE);
+    else if (case_skipped(b->cases[i]))
+      *rc |= set_text(&cells[i], "skip", CELL_NO_CASE);
+    else if (case_stopped(b->cases[i]))
+      *rc |= set_text(&cells[i], "error", CELL_NO_CASE);
   }
 }
 
@@ -223,8 +229,10 @@ static int compare_verdict(struct builder *b, struct cell *cells) {
   int rc = 0;
   for (size_t i = 0; i < b->rep->nruns; i++) {
     const char *v = b->cases[i] ? tc__cmp_str(b->cases[i], "verdict") : NULL;
-    if (b->cases[i] == NULL) rc |= set_text(&cells[i], "-", CELL_NO_ITEM);
-    else rc |= set_text(&cells[i], v ? v : "?", case_skipped(b->cases[i]) ? CELL_UNSEEN : CELL_SEEN);
+    if (b->cases[i] == NULL)
+      rc |= set_text(&cells[i], "-", CELL_NO_ITEM);
+    else
+      rc |= set_text(&cells[i], v ? v : "?", case_skipped(b->cases[i]) ? CELL_UNSEEN : CELL_SEEN);
   }
   return rc < 0 ? (free_cells(cells, b->rep->nruns), -ENOMEM) : add_row(b, "verdict", cells, 0);
 }
@@ -249,8 +257,10 @@ static int compare_story(struct builder *b, struct cell *cells, const char *role
   absent_cells(b, cells, &rc);
   for (size_t i = 0; i < b->rep->nruns; i++) {
     if (cells[i].text != NULL) continue;
-    if (!source_ran(b->cases[i], source)) rc |= set_text(&cells[i], "unavailable", CELL_UNSEEN);
-    else rc |= role ? path_text(b->cases[i], role, &cells[i]) : wire_text(b->cases[i], &cells[i]);
+    if (!source_ran(b->cases[i], source))
+      rc |= set_text(&cells[i], "unavailable", CELL_UNSEEN);
+    else
+      rc |= role ? path_text(b->cases[i], role, &cells[i]) : wire_text(b->cases[i], &cells[i]);
   }
   if (rc < 0) {
     free_cells(cells, b->rep->nruns);
@@ -269,7 +279,8 @@ static json_t *find_check(const json_t *c, json_int_t line, const char *expect) 
   for (size_t i = 0; i < json_array_size(checks); i++) {
     json_t *k = json_array_get(checks, i);
     const char *e = tc__cmp_str(k, "expect");
-    if (json_integer_value(json_object_get(k, "line")) == line && e && strcmp(e, expect) == 0) return k;
+    if (json_integer_value(json_object_get(k, "line")) == line && e && strcmp(e, expect) == 0)
+      return k;
   }
   return NULL;
 }
@@ -278,16 +289,21 @@ static int check_unseen(const json_t *k) {
   return json_is_true(json_object_get(k, "skipped")) || json_is_null(json_object_get(k, "pass"));
 }
 
-static int compare_check(struct builder *b, struct cell *cells, json_int_t line, const char *expect) {
+static int compare_check(struct builder *b, struct cell *cells, json_int_t line,
+                         const char *expect) {
   int rc = 0;
   for (size_t i = 0; i < b->rep->nruns; i++) {
     cells[i] = (struct cell){0};
     const json_t *k = b->cases[i] ? find_check(b->cases[i], line, expect) : NULL;
     const char *seen = tc__cmp_str(k, "observed");
-    if (b->cases[i] == NULL) rc |= set_text(&cells[i], "-", CELL_NO_CASE);
-    else if (case_skipped(b->cases[i])) rc |= set_text(&cells[i], "skip", CELL_NO_CASE);
-    else if (k == NULL) rc |= set_text(&cells[i], "-", case_stopped(b->cases[i]) ? CELL_NO_CASE : CELL_NO_ITEM);
-    else rc |= set_text(&cells[i], seen ? seen : "?", check_unseen(k) ? CELL_UNSEEN : CELL_SEEN);
+    if (b->cases[i] == NULL)
+      rc |= set_text(&cells[i], "-", CELL_NO_CASE);
+    else if (case_skipped(b->cases[i]))
+      rc |= set_text(&cells[i], "skip", CELL_NO_CASE);
+    else if (k == NULL)
+      rc |= set_text(&cells[i], "-", case_stopped(b->cases[i]) ? CELL_NO_CASE : CELL_NO_ITEM);
+    else
+      rc |= set_text(&cells[i], seen ? seen : "?", check_unseen(k) ? CELL_UNSEEN : CELL_SEEN);
   }
   if (rc < 0) {
     free_cells(cells, b->rep->nruns);
@@ -299,7 +315,8 @@ static int compare_check(struct builder *b, struct cell *cells, json_int_t line,
 }
 
 /* Whether an earlier run (or an earlier check of run r) has this key. */
-static int key_seen_before(struct builder *b, size_t r, size_t k, json_int_t line, const char *expect) {
+static int key_seen_before(struct builder *b, size_t r, size_t k, json_int_t line,
+                           const char *expect) {
   for (size_t i = 0; i <= r; i++) {
     const json_t *checks = json_object_get(b->cases[i], "checks");
     size_t end = i == r ? k : json_array_size(checks);

@@ -1,9 +1,14 @@
 /* observe_backend.h - what an observer backend provides (internal).
  *
  * Contract: one const table per backend, defined in observe_<name>.c and
- * listed in observe.c in order of preference. open() fails with a reason
- * when the backend cannot run here; snapshot() answers every query
- * (TC_STATE_GONE when nothing matches). */
+ * listed in observe_registry_<system>.c (the one this build compiles) in
+ * order of preference. Only observe.c calls the functions, on the thread
+ * that calls tcpclose/observe.h. open() allocates the backend's state, or
+ * fails with a negative errno and a reason when the backend cannot run here;
+ * snapshot() answers every query (TC_STATE_GONE when nothing matches; its
+ * answers start out so, filled by observe.c), 0 or a negative errno + err;
+ * close() frees the state.
+ */
 #ifndef TCPCLOSE_OBSERVE_BACKEND_H
 #define TCPCLOSE_OBSERVE_BACKEND_H
 
@@ -11,10 +16,10 @@
 
 struct tc__observer_backend {
   const char *name;
-  int timers;  /* shows timers and their time left (netstat does not) */
+  int timers; /* shows timers and their time left (netstat does not) */
   int (*open)(void **state, tc_err *err);
-  int (*snapshot)(void *state, const struct tc_query *q, size_t n,
-                  struct tc_sock *out, tc_err *err);
+  int (*snapshot)(void *state, const struct tc_query *q, size_t n, struct tc_sock *out,
+                  tc_err *err);
   void (*close)(void *state);
 };
 

@@ -1,8 +1,8 @@
 /* observe_diag_msg.h - sock_diag messages of the diag observer (internal): requests
  * written into a caller's buffer, answers decoded into a tc_sock.
  *
- * Contract: pure byte work, no socket, no allocation, no I/O, so that tests
- * run it on captured kernel answers. Requests are TCP inet_diag_req_v2
+ * Contract: pure byte work, no socket, no allocation, no I/O (any thread), so
+ * that tests run it on captured kernel answers; used by observe_diag.c. Requests are TCP inet_diag_req_v2
  * (SOCK_DIAG_BY_FAMILY) asking for tcp_info (INET_DIAG_INFO). The put_*
  * functions return the bytes written, -ENOSPC when cap is too small, or
  * -EINVAL when the query cannot be asked (family not AF_INET/AF_INET6, no
@@ -34,8 +34,8 @@ int tc__diag_bc_listeners(void *buf, size_t cap, int family, const struct tc_que
 /* A dump of the family's LISTEN sockets restricted by that bytecode: with
  * LISTEN as the only state the kernel walks its listening hash alone, never
  * the table of connections. */
-int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_query *q,
-                             size_t n, uint32_t seq);
+int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_query *q, size_t n,
+                             uint32_t seq);
 
 /* Decodes one SOCK_DIAG_BY_FAMILY message of at most len bytes into out,
  * field for field as /proc/net/tcp shows the socket (observe_procfs.c):

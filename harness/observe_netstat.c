@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "observe_backend.h"
 #include "tcpclose/observe_netstat_parse.h"
 
@@ -72,13 +73,7 @@ struct output {
 /* Appends what the pipe holds until end of file. */
 static int read_all(int fd, struct output *o) {
   for (;;) {
-    if (o->cap - o->len < 4096) {
-      size_t cap = o->cap ? o->cap * 2 : 16384;
-      char *b = realloc(o->buf, cap);
-      if (b == NULL) return -ENOMEM;
-      o->buf = b;
-      o->cap = cap;
-    }
+    if (tc__grow(&o->buf, &o->cap, o->len + 4096, 16384, 1) < 0) return -ENOMEM;
     ssize_t n = read(fd, o->buf + o->len, o->cap - o->len - 1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -errno;
@@ -181,8 +176,8 @@ static void match_lines(char *text, const struct tc_query *q, size_t n, struct t
   }
 }
 
-static int netstat_snapshot(void *state, const struct tc_query *q, size_t n,
-                            struct tc_sock *out, tc_err *err) {
+static int netstat_snapshot(void *state, const struct tc_query *q, size_t n, struct tc_sock *out,
+                            tc_err *err) {
   struct output o;
   int rc = run_netstat(state, &o, err);
   if (rc < 0) return rc;

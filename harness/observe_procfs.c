@@ -14,11 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "observe_backend.h"
 #include "tcpclose/observe_procfs_parse.h"
 
 struct procfs {
-  int fd[2];   /* tcp, tcp6 (-1 without IPv6) */
+  int fd[2]; /* tcp, tcp6 (-1 without IPv6) */
   char *buf;
   size_t cap;
 };
@@ -41,14 +42,11 @@ static int procfs_open(void **state, tc_err *err) {
 /* Reads a whole table from its start into p->buf. */
 static int read_table(struct procfs *p, int fd, tc_err *err) {
   size_t len = 0;
-  if (lseek(fd, 0, SEEK_SET) < 0) return tc_errf(err, -errno, "observer procfs: %s", strerror(errno));
+  if (lseek(fd, 0, SEEK_SET) < 0)
+    return tc_errf(err, -errno, "observer procfs: %s", strerror(errno));
   for (;;) {
-    if (p->cap - len < 4096) {
-      char *b = realloc(p->buf, p->cap ? p->cap * 2 : 65536);
-      if (b == NULL) return tc_errf(err, -ENOMEM, "observer procfs: out of memory");
-      p->buf = b;
-      p->cap = p->cap ? p->cap * 2 : 65536;
-    }
+    if (tc__grow(&p->buf, &p->cap, len + 4096, 65536, 1) < 0)
+      return tc_errf(err, -ENOMEM, "observer procfs: out of memory");
     ssize_t n = read(fd, p->buf + len, p->cap - len - 1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return tc_errf(err, -errno, "observer procfs: %s", strerror(errno));
@@ -76,8 +74,8 @@ static int scan_table(struct procfs *p, int family, const struct tc_query *q, si
   return rc;
 }
 
-static int procfs_snapshot(void *state, const struct tc_query *q, size_t n,
-                           struct tc_sock *out, tc_err *err) {
+static int procfs_snapshot(void *state, const struct tc_query *q, size_t n, struct tc_sock *out,
+                           tc_err *err) {
   int need[2] = {0, 0};
   for (size_t i = 0; i < n; i++) need[q[i].tuple.local.family == AF_INET6] = 1;
   int rc = 0;

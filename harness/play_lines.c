@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "play_internal.h"
 
 void tc__lines_init(struct tc__lines *l, const struct tc_play_opts *o, int64_t t0_us) {
@@ -24,13 +25,7 @@ static void print(struct tc__lines *l, const struct tc__line *line) { l->cb(line
 
 /* Inserted after every line of the same time or earlier: stable. */
 static int insert(struct tc__lines *l, const struct tc__line *line) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 32;
-    struct tc__line *v = realloc(l->v, cap * sizeof *v);
-    if (v == NULL) return -1;
-    l->v = v;
-    l->cap = cap;
-  }
+  if (tc__grow(&l->v, &l->cap, l->n + 1, 32, sizeof *l->v) < 0) return -1;
   size_t at = l->n;
   while (at > 0 && l->v[at - 1].t_us > line->t_us) at--;
   memmove(&l->v[at + 1], &l->v[at], (l->n - at) * sizeof *l->v);

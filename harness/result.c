@@ -8,17 +8,18 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "grow.h"
+
 const char *tc_verdict_name(enum tc_verdict v) {
   static const char *const names[] = {"pass", "fail", "skip", "error"};
   return (unsigned)v <= TC_ERROR ? names[v] : "?";
 }
 
-int tc_case_result_add_check(tc_case_result *r, int line, const char *expect,
-                             const char *observed, int pass, const struct tc_sock *sock) {
-  struct tc_check *c = realloc(r->checks, (r->nchecks + 1) * sizeof *c);
-  if (c == NULL) return -ENOMEM;
-  r->checks = c;
-  c = &c[r->nchecks];
+int tc_case_result_add_check(tc_case_result *r, int line, const char *expect, const char *observed,
+                             int pass, const struct tc_sock *sock) {
+  if (tc__grow(&r->checks, &r->checks_cap, r->nchecks + 1, 8, sizeof *r->checks) < 0)
+    return -ENOMEM;
+  struct tc_check *c = &r->checks[r->nchecks];
   memset(c, 0, sizeof *c);
   c->line = line;
   c->pass = pass;
@@ -58,30 +59,30 @@ void tc_case_result_observation_last(tc_case_result *r) {
   if (r->nchecks > 0) r->checks[r->nchecks - 1].observation = 1;
 }
 
-/* Appends one element to a growable array of elements of size `size`. */
-static int append(void *arrayp, size_t *n, const void *elem, size_t size) {
-  char **array = arrayp;
-  char *a = realloc(*array, (*n + 1) * size);
-  if (a == NULL) return -ENOMEM;
+/* Appends one element to a growable array (a T ** as arrayp) of elements
+ * of size `size`. */
+static int append(void *arrayp, size_t *n, size_t *cap, const void *elem, size_t size) {
+  if (tc__grow(arrayp, cap, *n + 1, 8, size) < 0) return -ENOMEM;
+  char *a;
+  memcpy(&a, arrayp, sizeof a);
   memcpy(a + *n * size, elem, size);
-  *array = a;
   (*n)++;
   return 0;
 }
 
 int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t) {
-  return append(&r->transitions, &r->ntransitions, t, sizeof *t);
+  return append(&r->transitions, &r->ntransitions, &r->transitions_cap, t, sizeof *t);
 }
 
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s) {
-  return append(&r->segments, &r->nsegments, s, sizeof *s);
+  return append(&r->segments, &r->nsegments, &r->segments_cap, s, sizeof *s);
 }
 
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value) {
   struct tc_sysctl s;
   snprintf(s.name, sizeof s.name, "%s", name);
   snprintf(s.value, sizeof s.value, "%s", value);
-  return append(&r->sysctls, &r->nsysctls, &s, sizeof s);
+  return append(&r->sysctls, &r->nsysctls, &r->sysctls_cap, &s, sizeof s);
 }
 
 void tc_case_result_free(tc_case_result *r) {

@@ -10,7 +10,8 @@
  * event, an SCTP or MPTCP socket), or -EPROTO with one line in err when the
  * kernel's format lacks a field tcpclose needs.
  * The list helpers work on the events of one trace, oldest first; the new
- * ones of a poll are ev[first..n). Used by trace_tracefs.c (runner thread).
+ * ones of a poll are ev[first..n). No state of its own (any thread); used by
+ * trace_tracefs.c, on the thread that polls the trace.
  */
 #ifndef TCPCLOSE_TRACE_EVENT_H
 #define TCPCLOSE_TRACE_EVENT_H
@@ -27,8 +28,8 @@
 int tc__trace_kind(const struct tep_event *ev);
 
 /* Fills *out from one record of ev (see the contract for the codes). */
-int tc__trace_decode(struct tep_event *ev, struct tep_record *rec,
-                     struct tc_trace_event *out, tc_err *err);
+int tc__trace_decode(struct tep_event *ev, struct tep_record *rec, struct tc_trace_event *out,
+                     tc_err *err);
 
 /* enum tc_state for a kernel TCP_* state: TCP_NEW_SYN_RECV (a request
  * socket) becomes SYN_RECV, 0 (tcp_send_reset's "no socket") GONE; -1 for
@@ -50,8 +51,8 @@ const char *tc__trace_symbol(const struct tep_event *ev, const char *field,
 /* Whether e belongs to the trace of `port`, given the events kept before
  * it (ev[0..n)): one of its ports is `port`, or it is the destroy of a
  * socket already kept (whose ports a reset cleared). */
-bool tc__trace_wanted(const struct tc_trace_event *ev, size_t n,
-                      const struct tc_trace_event *e, uint16_t port);
+bool tc__trace_wanted(const struct tc_trace_event *ev, size_t n, const struct tc_trace_event *e,
+                      uint16_t port);
 
 /* Sorts ev[first..n) by time, keeping the order of equal times (one CPU's
  * records are already in order). */

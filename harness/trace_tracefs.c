@@ -6,7 +6,7 @@
  * buffers and its removal. libtracefs mounts tracefs (or debugfs) by itself
  * when it finds none, and tcpclose must not touch the host's mounts, so no
  * libtracefs call is made before tracefs_mount_point() has seen it mounted.
- * Runs in the runner's thread; not thread-safe.
+ * One thread at a time per trace (see tcpclose/trace.h for which).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include <tracefs.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "tcpclose/trace.h"
 #include "trace_event.h"
 
@@ -84,7 +85,8 @@ static int create_instance(struct tc_trace *t, const char *dir, tc_err *err) {
   /* Atomic: plays open their instances from several threadpool threads. */
   static atomic_uint seq;
   char name[64];
-  snprintf(name, sizeof name, TC__TRACE_PREFIX "%ld-%u", (long)getpid(), atomic_fetch_add(&seq, 1) + 1);
+  snprintf(name, sizeof name, TC__TRACE_PREFIX "%ld-%u", (long)getpid(),
+           atomic_fetch_add(&seq, 1) + 1);
   t->inst = tracefs_instance_create(name);
   if (t->inst != NULL && !tracefs_instance_is_new(t->inst)) {
     remove_instance(t->inst);
@@ -103,7 +105,8 @@ static int configure(struct tc_trace *t, tc_err *err) {
     return tc_errf(err, -EIO, "transitions: cannot turn tracing off in %s",
                    tracefs_instance_get_name(t->inst));
   if (tracefs_instance_file_write(t->inst, "trace_clock", "mono") < 0)
-    return tc_errf(err, -ENOTSUP, "transitions: this kernel has no trace clock 'mono' (CLOCK_MONOTONIC)");
+    return tc_errf(err, -ENOTSUP,
+                   "transitions: this kernel has no trace clock 'mono' (CLOCK_MONOTONIC)");
   if (tracefs_instance_set_buffer_size(t->inst, TC__TRACE_BUFFER_KB, -1) < 0)
     return tc_errf(err, -EIO, "transitions: cannot set buffer_size_kb of %s to %d",
                    tracefs_instance_get_name(t->inst), TC__TRACE_BUFFER_KB);
@@ -122,7 +125,8 @@ static const char *const traced[][2] = {
  * tracefs_local_events_system() also parses /proc/kallsyms, some 200 ms
  * per trace for names tcpclose never prints. */
 static int load_formats(struct tc_trace *t, tc_err *err) {
-  enum tep_endian host = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN;
+  enum tep_endian host =
+      __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN;
   int size;
   if ((t->tep = tep_alloc()) == NULL) return tc_errf(err, -ENOMEM, "transitions: out of memory");
   tep_set_file_bigendian(t->tep, host);
@@ -228,8 +232,9 @@ int tc_trace_open(uint16_t port, tc_trace **out, tc_err *err) {
   *out = NULL;
   if (port == 0) return tc_errf(err, -EINVAL, "transitions: no port to trace");
   if (tracefs_mount_point(dir, sizeof dir) < 0)
-    return tc_errf(err, -ENOENT, "transitions: tracefs is not mounted "
-                                 "(as root: mount -t tracefs nodev /sys/kernel/tracing)");
+    return tc_errf(err, -ENOENT,
+                   "transitions: tracefs is not mounted "
+                   "(as root: mount -t tracefs nodev /sys/kernel/tracing)");
   struct tc_trace *t = calloc(1, sizeof *t);
   if (t == NULL) return tc_errf(err, -ENOMEM, "transitions: out of memory");
   t->port = port;
@@ -252,13 +257,7 @@ int tc_trace_open(uint16_t port, tc_trace **out, tc_err *err) {
 /* ---- reading ---- */
 
 static int append(struct tc_trace *t, const struct tc_trace_event *e) {
-  if (t->n == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 64;
-    struct tc_trace_event *ev = realloc(t->ev, cap * sizeof *ev);
-    if (ev == NULL) return -ENOMEM;
-    t->ev = ev;
-    t->cap = cap;
-  }
+  if (tc__grow(&t->ev, &t->cap, t->n + 1, 64, sizeof *t->ev) < 0) return -ENOMEM;
   t->ev[t->n++] = *e;
   return 0;
 }
@@ -274,8 +273,7 @@ static int on_record(struct tep_event *ev, struct tep_record *rec, int cpu, void
   if (rec->missed_events != 0) t->missed += rec->missed_events > 0 ? rec->missed_events : 1;
   if (ev == NULL) return 0; /* an event type this trace did not load: not enabled by it */
   int rc = tc__trace_decode(ev, rec, &e, &why);
-  if (rc == 0 && append(t, &e) < 0)
-    rc = tc_errf(&why, -ENOMEM, "transitions: out of memory");
+  if (rc == 0 && append(t, &e) < 0) rc = tc_errf(&why, -ENOMEM, "transitions: out of memory");
   if (rc < 0 && rc != -ENOENT && t->failed == 0) {
     t->failed = rc;
     t->why = why;
@@ -388,8 +386,10 @@ int tc_trace_reap_stale(void) {
     long pid = pid_of(de->d_name);
     if (pid == 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
     int r = remove_named(de->d_name);
-    if (r == 0) removed++;
-    else if (r != -ENOENT && rc == 0) rc = r; /* ENOENT: another run reaped it first */
+    if (r == 0)
+      removed++;
+    else if (r != -ENOENT && rc == 0)
+      rc = r; /* ENOENT: another run reaped it first */
   }
   closedir(d);
   return rc < 0 ? rc : removed;

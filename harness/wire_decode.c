@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "grow.h"
+
 /* pcap link types as pcap_datalink() returns them, from libpcap's
  * pcap/dlt.h (1.10): DLT_RAW and DLT_LOOP trade numbers on OpenBSD. */
 #define WIRE_DLT_NULL 0
@@ -88,8 +90,7 @@ static int bsd_family_version(const uint8_t *p) {
   if ((family & 0xFFFF0000u) != 0)
     family = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
   if (family == BSD_AF_INET) return 4;
-  if (family == BSD_AF_INET6_BSD || family == BSD_AF_INET6_FREEBSD ||
-      family == BSD_AF_INET6_DARWIN)
+  if (family == BSD_AF_INET6_BSD || family == BSD_AF_INET6_FREEBSD || family == BSD_AF_INET6_DARWIN)
     return 6;
   return -EINVAL;
 }
@@ -119,8 +120,7 @@ static void set_addr(struct tc_addr *a, int family, const uint8_t *bytes) {
 /* The IPv4 header: addresses into seg, *at where TCP starts, *tcplen the
  * TCP segment's length by the IP total length (not caplen, which the
  * snaplen cuts). A fragment other than the first has no TCP header. */
-static int ipv4(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at,
-                size_t *tcplen) {
+static int ipv4(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at, size_t *tcplen) {
   if (n < 20) return -EINVAL;
   size_t ihl = (size_t)(p[0] & 0x0F) * 4;
   size_t total = get16(p + 2);
@@ -150,8 +150,7 @@ static int ipv6_ext_len(int type, const uint8_t *h, size_t n, size_t *len) {
 /* The IPv6 header and its extension headers, as ipv4() does; the payload
  * length counts the extension headers, so each is taken off *tcplen. A
  * jumbogram's payload length of 0 leaves no room for TCP: rejected. */
-static int ipv6(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at,
-                size_t *tcplen) {
+static int ipv6(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at, size_t *tcplen) {
   if (n < 40) return -EINVAL;
   size_t left = get16(p + 4), off = 40;
   int next = p[6];
@@ -195,7 +194,7 @@ int tc_wire_decode(int linktype, const uint8_t *frame, size_t caplen, struct tc_
   size_t n = caplen - off;
   int v = ip[0] >> 4;
   if (version != 0 && v != version) return -EINVAL;
-  int rc = v == 4 ? ipv4(ip, n, seg, &at, &tcplen)
+  int rc = v == 4   ? ipv4(ip, n, seg, &at, &tcplen)
            : v == 6 ? ipv6(ip, n, seg, &at, &tcplen)
                     : -EINVAL;
   if (rc == 0) rc = tcp(ip + at, n - at, tcplen, seg);
@@ -230,13 +229,7 @@ static struct tc__wire_isn *isn_find(const struct tc__wire_isns *t, const struct
 static int isn_learn(struct tc__wire_isns *t, const struct tc_segment *seg) {
   struct tc__wire_isn *e = isn_find(t, &seg->src, &seg->dst);
   if (e == NULL) {
-    if (t->n == t->cap) {
-      size_t cap = t->cap ? 2 * t->cap : 4;
-      struct tc__wire_isn *v = realloc(t->v, cap * sizeof *v);
-      if (v == NULL) return -ENOMEM;
-      t->v = v;
-      t->cap = cap;
-    }
+    if (tc__grow(&t->v, &t->cap, t->n + 1, 4, sizeof *t->v) < 0) return -ENOMEM;
     e = &t->v[t->n++];
     e->src = seg->src;
     e->dst = seg->dst;

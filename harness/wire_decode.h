@@ -8,7 +8,9 @@
  * direction's; 0 where that ISN is unknown, and ack 0 without ACK. Segments
  * must be given in capture order. Pure and portable (no libpcap), so the
  * tests can number real frames; wire_pcap.c numbers each captured frame.
- * Start from a zeroed struct; free with tc__wire_isns_free().
+ * Start from a zeroed struct; it owns its array (free with
+ * tc__wire_isns_free()). No other state: any thread, one at a time per
+ * struct.
  */
 #ifndef TCPCLOSE_WIRE_DECODE_H
 #define TCPCLOSE_WIRE_DECODE_H

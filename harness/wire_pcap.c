@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "tcpclose/wire.h"
 #include "wire_decode.h"
 
@@ -144,13 +145,7 @@ int tc_wire_open(uint16_t port, tc_wire **out, tc_err *err) {
 }
 
 static int append(tc_wire *w, const struct tc_segment *seg) {
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? 2 * w->cap : 64;
-    struct tc_segment *v = realloc(w->segs, cap * sizeof *v);
-    if (v == NULL) return -ENOMEM;
-    w->segs = v;
-    w->cap = cap;
-  }
+  if (tc__grow(&w->segs, &w->cap, w->n + 1, 64, sizeof *w->segs) < 0) return -ENOMEM;
   w->segs[w->n++] = *seg;
   return 0;
 }
@@ -182,7 +177,8 @@ int tc_wire_poll(tc_wire *w, tc_err *err) {
   do {
     got = pcap_dispatch(w->pcap, -1, on_frame, (u_char *)w);
   } while (got > 0);
-  if (w->nomem) return tc_errf(err, -ENOMEM, "wire capture: out of memory after %zu segments", w->n);
+  if (w->nomem)
+    return tc_errf(err, -ENOMEM, "wire capture: out of memory after %zu segments", w->n);
   if (got == PCAP_ERROR)
     return tc_errf(err, -EIO, "wire capture: %s: %s", WIRE_DEVICE, pcap_geterr(w->pcap));
   if (w->bad_frames > 0)

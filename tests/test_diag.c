@@ -10,6 +10,7 @@
  * answer to a lookup of a tuple that does not exist. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -73,153 +74,118 @@ static const struct nlmsghdr *nth_msg(const struct bin *b, int n) {
   return nlh;
 }
 
-static void assert_timewait(const struct tc_sock *s, long ms) {
-  assert_queues(s, 0, 0);
-  assert_timewait_timer(s, ms);
-  cr_assert_eq(s->retransmits, 0);
+/* "diag_v4_NAME.bin" or "diag_v6_NAME.bin". */
+static const char *fixture_name(int family, const char *name, char *buf, size_t len) {
+  snprintf(buf, len, "diag_v%d_%s.bin", family == AF_INET6 ? 6 : 4, name);
+  return buf;
 }
 
-/* ---- decoding IPv4 answers ---- */
+/* ---- decoding the answers, both families ---- */
 
-TestSuite(diag_fixture_v4, .disabled = FIXTURES_UNREADABLE);
-
-Test(diag_fixture_v4, listener_from_the_dump_has_its_backlog_as_sendq) {
-  struct bin b = load_bin("diag_v4_listen_dump.bin");
-  const struct nlmsghdr *nlh = nth_msg(&b, 0);
-  cr_assert_eq(nlh->nlmsg_flags & NLM_F_MULTI, NLM_F_MULTI);
-  struct tc_sock s;
-  cr_assert_eq(tc__diag_decode(nlh, nlh->nlmsg_len, &s), 0);
-  cr_assert_eq(s.state, TC_STATE_LISTEN);
-  assert_tuple(&s, "127.0.0.1:53515", "0.0.0.0:0");
-  cr_assert_eq(s.tuple.local.family, AF_INET);
-  assert_queues(&s, 7, 0);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70358);
-}
-
-Test(diag_fixture_v4, dump_ends_with_done_which_is_no_socket) {
-  struct bin b = load_bin("diag_v4_listen_dump.bin");
-  const struct nlmsghdr *done = nth_msg(&b, 1);
-  struct tc_sock s;
-  cr_assert_eq(done->nlmsg_type, NLMSG_DONE);
-  cr_assert_eq(tc__diag_decode(done, done->nlmsg_len, &s), -EINVAL);
-}
-
-Test(diag_fixture_v4, server_side_of_the_pair_holds_5_unread_bytes) {
-  struct tc_sock s = decode_bin("diag_v4_established_server.bin");
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "127.0.0.1:53515", "127.0.0.1:49922");
-  assert_queues(&s, 0, 5);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70360);
-}
-
-Test(diag_fixture_v4, client_side_of_the_pair_has_nothing_queued) {
-  struct tc_sock s = decode_bin("diag_v4_established_client.bin");
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "127.0.0.1:49922", "127.0.0.1:53515");
-  assert_queues(&s, 0, 0);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70359);
-}
-
-Test(diag_fixture_v4, close_wait_counts_the_unread_fin_as_one_byte) {
-  struct tc_sock s = decode_bin("diag_v4_close_wait.bin");
-  cr_assert_eq(s.state, TC_STATE_CLOSE_WAIT);
-  assert_tuple(&s, "127.0.0.1:53515", "127.0.0.1:49934");
-  assert_queues(&s, 0, 1);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70362);
-}
+struct diag_row {
+  char file[48];
+  int dump; /* the first message of a dump, not a whole answer */
+  struct expected_sock want;
+};
 
 /* The kernel reports a timewait mini-socket's tw_substate as its state. */
-Test(diag_fixture_v4, orphaned_fin_wait2_is_a_timewait_mini_socket) {
-  struct tc_sock s = decode_bin("diag_v4_fin_wait2.bin");
-  cr_assert_eq(s.state, TC_STATE_FIN_WAIT2);
-  assert_tuple(&s, "127.0.0.1:49934", "127.0.0.1:53515");
-  assert_timewait(&s, 59756);
+static struct diag_row sockets[] = {
+    {"diag_v4_listen_dump.bin",
+     1,
+     {"v4 listener from the dump has its backlog as sendq", AF_INET, TC_STATE_LISTEN,
+      "127.0.0.1:53515", "0.0.0.0:0", 7, 0, 0, 70358}},
+    {"diag_v4_established_server.bin",
+     0,
+     {"v4 server side of the pair holds 5 unread bytes", AF_INET, TC_STATE_ESTABLISHED,
+      "127.0.0.1:53515", "127.0.0.1:49922", 0, 5, 0, 70360}},
+    {"diag_v4_established_client.bin",
+     0,
+     {"v4 client side of the pair has nothing queued", AF_INET, TC_STATE_ESTABLISHED,
+      "127.0.0.1:49922", "127.0.0.1:53515", 0, 0, 0, 70359}},
+    {"diag_v4_close_wait.bin",
+     0,
+     {"v4 close_wait counts the unread FIN as one byte", AF_INET, TC_STATE_CLOSE_WAIT,
+      "127.0.0.1:53515", "127.0.0.1:49934", 0, 1, 0, 70362}},
+    {"diag_v4_fin_wait2.bin",
+     0,
+     {"v4 orphaned FIN_WAIT2 is a timewait mini-socket", AF_INET, TC_STATE_FIN_WAIT2,
+      "127.0.0.1:49934", "127.0.0.1:53515", 0, 0, 59756, 0}},
+    {"diag_v4_time_wait.bin",
+     0,
+     {"v4 TIME_WAIT has a timewait timer and no inode", AF_INET, TC_STATE_TIME_WAIT,
+      "127.0.0.1:49942", "127.0.0.1:53515", 0, 0, 59800, 0}},
+    {"diag_v6_listen_dump.bin",
+     1,
+     {"v6 listener from the dump has its backlog as sendq", AF_INET6, TC_STATE_LISTEN,
+      "[::1]:36793", "[::]:0", 7, 0, 0, 70372}},
+    {"diag_v6_established_server.bin",
+     0,
+     {"v6 server side of the pair holds 5 unread bytes", AF_INET6, TC_STATE_ESTABLISHED,
+      "[::1]:36793", "[::1]:35248", 0, 5, 0, 70374}},
+    {"diag_v6_established_client.bin",
+     0,
+     {"v6 client side of the pair has nothing queued", AF_INET6, TC_STATE_ESTABLISHED,
+      "[::1]:35248", "[::1]:36793", 0, 0, 0, 70373}},
+    {"diag_v6_close_wait.bin",
+     0,
+     {"v6 close_wait counts the unread FIN as one byte", AF_INET6, TC_STATE_CLOSE_WAIT,
+      "[::1]:36793", "[::1]:35258", 0, 1, 0, 70376}},
+    {"diag_v6_fin_wait2.bin",
+     0,
+     {"v6 orphaned FIN_WAIT2 is a timewait mini-socket", AF_INET6, TC_STATE_FIN_WAIT2,
+      "[::1]:35258", "[::1]:36793", 0, 0, 59760, 0}},
+    {"diag_v6_time_wait.bin",
+     0,
+     {"v6 TIME_WAIT has a timewait timer and no inode", AF_INET6, TC_STATE_TIME_WAIT, "[::1]:35260",
+      "[::1]:36793", 0, 0, 59800, 0}},
+};
+
+TestSuite(diag_fixture, .disabled = FIXTURES_UNREADABLE);
+
+ParameterizedTestParameters(diag_fixture, socket_decodes_to_what_the_kernel_held) {
+  return cr_make_param_array(struct diag_row, sockets, sizeof sockets / sizeof sockets[0]);
 }
 
-Test(diag_fixture_v4, time_wait_has_a_timewait_timer_and_no_inode) {
-  struct tc_sock s = decode_bin("diag_v4_time_wait.bin");
-  cr_assert_eq(s.state, TC_STATE_TIME_WAIT);
-  assert_tuple(&s, "127.0.0.1:49942", "127.0.0.1:53515");
-  assert_timewait(&s, 59800);
+ParameterizedTest(struct diag_row *row, diag_fixture, socket_decodes_to_what_the_kernel_held) {
+  struct tc_sock s;
+  if (row->dump) {
+    struct bin b = load_bin(row->file);
+    const struct nlmsghdr *nlh = nth_msg(&b, 0);
+    cr_assert_eq(tc__diag_decode(nlh, nlh->nlmsg_len, &s), 0, "%s rejected", row->file);
+  } else {
+    s = decode_bin(row->file);
+  }
+  assert_sock(&s, &row->want);
 }
 
-Test(diag_fixture_v4, missing_tuple_is_answered_by_enoent_not_a_socket) {
-  struct bin b = load_bin("diag_v4_gone.bin");
+ParameterizedTestParameters(diag_fixture, dump_ends_with_done_which_is_no_socket) {
+  static int families[] = {AF_INET, AF_INET6};
+  return cr_make_param_array(int, families, sizeof families / sizeof families[0]);
+}
+
+ParameterizedTest(int *family, diag_fixture, dump_ends_with_done_which_is_no_socket) {
+  char name[48];
+  struct bin b = load_bin(fixture_name(*family, "listen_dump", name, sizeof name));
+  const struct nlmsghdr *first = nth_msg(&b, 0), *done = nth_msg(&b, 1);
+  struct tc_sock s;
+  cr_assert_eq(first->nlmsg_flags & NLM_F_MULTI, NLM_F_MULTI, "%s: not multipart", name);
+  cr_assert_eq(done->nlmsg_type, NLMSG_DONE, "%s: last message is %u", name, done->nlmsg_type);
+  cr_assert_eq(tc__diag_decode(done, done->nlmsg_len, &s), -EINVAL, "%s: DONE decoded", name);
+}
+
+ParameterizedTestParameters(diag_fixture, missing_tuple_is_answered_by_enoent_not_a_socket) {
+  static int families[] = {AF_INET, AF_INET6};
+  return cr_make_param_array(int, families, sizeof families / sizeof families[0]);
+}
+
+ParameterizedTest(int *family, diag_fixture, missing_tuple_is_answered_by_enoent_not_a_socket) {
+  char name[48];
+  struct bin b = load_bin(fixture_name(*family, "gone", name, sizeof name));
   const struct nlmsghdr *nlh = (const void *)b.bytes;
   struct tc_sock s;
-  cr_assert_eq(nlh->nlmsg_type, NLMSG_ERROR);
-  cr_assert_eq(((const struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error, -ENOENT);
-  cr_assert_eq(tc__diag_decode(b.bytes, b.len, &s), -EINVAL);
-}
-
-/* ---- decoding IPv6 answers ---- */
-
-TestSuite(diag_fixture_v6, .disabled = FIXTURES_UNREADABLE);
-
-Test(diag_fixture_v6, listener_from_the_dump_has_its_backlog_as_sendq) {
-  struct bin b = load_bin("diag_v6_listen_dump.bin");
-  const struct nlmsghdr *nlh = nth_msg(&b, 0);
-  struct tc_sock s;
-  cr_assert_eq(tc__diag_decode(nlh, nlh->nlmsg_len, &s), 0);
-  cr_assert_eq(s.state, TC_STATE_LISTEN);
-  assert_tuple(&s, "[::1]:36793", "[::]:0");
-  cr_assert_eq(s.tuple.local.family, AF_INET6);
-  assert_queues(&s, 7, 0);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70372);
-  cr_assert_eq(nth_msg(&b, 1)->nlmsg_type, NLMSG_DONE);
-}
-
-Test(diag_fixture_v6, server_side_of_the_pair_holds_5_unread_bytes) {
-  struct tc_sock s = decode_bin("diag_v6_established_server.bin");
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "[::1]:36793", "[::1]:35248");
-  assert_queues(&s, 0, 5);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70374);
-}
-
-Test(diag_fixture_v6, client_side_of_the_pair_has_nothing_queued) {
-  struct tc_sock s = decode_bin("diag_v6_established_client.bin");
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "[::1]:35248", "[::1]:36793");
-  assert_queues(&s, 0, 0);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70373);
-}
-
-Test(diag_fixture_v6, close_wait_counts_the_unread_fin_as_one_byte) {
-  struct tc_sock s = decode_bin("diag_v6_close_wait.bin");
-  cr_assert_eq(s.state, TC_STATE_CLOSE_WAIT);
-  assert_tuple(&s, "[::1]:36793", "[::1]:35258");
-  assert_queues(&s, 0, 1);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 70376);
-}
-
-Test(diag_fixture_v6, orphaned_fin_wait2_is_a_timewait_mini_socket) {
-  struct tc_sock s = decode_bin("diag_v6_fin_wait2.bin");
-  cr_assert_eq(s.state, TC_STATE_FIN_WAIT2);
-  assert_tuple(&s, "[::1]:35258", "[::1]:36793");
-  assert_timewait(&s, 59760);
-}
-
-Test(diag_fixture_v6, time_wait_has_a_timewait_timer_and_no_inode) {
-  struct tc_sock s = decode_bin("diag_v6_time_wait.bin");
-  cr_assert_eq(s.state, TC_STATE_TIME_WAIT);
-  assert_tuple(&s, "[::1]:35260", "[::1]:36793");
-  assert_timewait(&s, 59800);
-}
-
-Test(diag_fixture_v6, missing_tuple_is_answered_by_enoent_not_a_socket) {
-  struct bin b = load_bin("diag_v6_gone.bin");
-  struct tc_sock s;
-  cr_assert_eq(((const struct nlmsghdr *)b.bytes)->nlmsg_type, NLMSG_ERROR);
-  cr_assert_eq(tc__diag_decode(b.bytes, b.len, &s), -EINVAL);
+  cr_assert_eq(nlh->nlmsg_type, NLMSG_ERROR, "%s: type %u", name, nlh->nlmsg_type);
+  cr_assert_eq(((const struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error, -ENOENT, "%s", name);
+  cr_assert_eq(tc__diag_decode(b.bytes, b.len, &s), -EINVAL, "%s: decoded", name);
 }
 
 /* ---- decoding altered answers ---- */
@@ -235,7 +201,8 @@ Test(diag_fixture_v6, missing_tuple_is_answered_by_enoent_not_a_socket) {
 static struct nlattr *find_attr(struct bin *b, uint16_t type) {
   struct nlmsghdr *nlh = (void *)b->bytes;
   struct nlattr *a;
-  mnl_attr_for_each(a, nlh, sizeof(struct inet_diag_msg)) if (mnl_attr_get_type(a) == type) return a;
+  mnl_attr_for_each(a, nlh,
+                    sizeof(struct inet_diag_msg)) if (mnl_attr_get_type(a) == type) return a;
   cr_assert_fail("no attribute %u in the fixture", type);
   return NULL;
 }
@@ -340,7 +307,8 @@ static struct tc_query listener_q(const char *host, unsigned port) {
   return q;
 }
 
-static struct tc_query conn_q(const char *lhost, unsigned lport, const char *rhost, unsigned rport) {
+static struct tc_query conn_q(const char *lhost, unsigned lport, const char *rhost,
+                              unsigned rport) {
   struct tc_query q = {.listener = 0};
   q.tuple.local = addr(lhost, lport);
   q.tuple.remote = addr(rhost, rport);
@@ -388,7 +356,8 @@ static void assert_audit_passes(const uint8_t *bc, int len) {
   for (int off = 0; off < len;) {
     struct inet_diag_bc_op op;
     memcpy(&op, bc + off, sizeof op);
-    cr_assert(op.code == INET_DIAG_BC_S_COND || op.code == INET_DIAG_BC_JMP, "op %d at %d", op.code, off);
+    cr_assert(op.code == INET_DIAG_BC_S_COND || op.code == INET_DIAG_BC_JMP, "op %d at %d", op.code,
+              off);
     cr_assert(op.yes >= 4 && op.yes % 4 == 0 && op.no >= 4 && op.no % 4 == 0, "jumps at %d", off);
     cr_assert_leq(off + op.no, len + 4);
     starts[off / 4] = 1;
@@ -434,7 +403,7 @@ Test(diag_request, bytecode_accepts_exactly_the_queried_listeners_of_its_family)
   assert_audit_passes(bc, len);
   struct tc_addr yes[] = {addr("127.0.0.1", 5555), addr("127.0.0.2", 6000), addr("0.0.0.0", 7000)};
   struct tc_addr no[] = {addr("127.0.0.1", 5556), addr("127.0.0.2", 5555), addr("127.0.0.1", 6666),
-                         addr("::1", 5555), addr("0.0.0.0", 5555), addr("127.0.0.1", 7000)};
+                         addr("::1", 5555),       addr("0.0.0.0", 5555),   addr("127.0.0.1", 7000)};
   for (size_t i = 0; i < 3; i++) cr_assert(bc_accepts(bc, len, &yes[i]), "rejects yes[%zu]", i);
   for (size_t i = 0; i < 6; i++) cr_assert(!bc_accepts(bc, len, &no[i]), "accepts no[%zu]", i);
 }
@@ -514,7 +483,8 @@ static socklen_t to_sockaddr(const struct tc_addr *a, struct sockaddr_storage *s
 static struct tc_addr end_of(int fd, int peer) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
-  int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
+  int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                : getsockname(fd, (struct sockaddr *)&ss, &len);
   cr_assert_eq(rc, 0, "getsockname: %s", strerror(errno));
   struct tc_addr a = {.family = ss.ss_family};
   if (ss.ss_family == AF_INET6) {
@@ -670,21 +640,23 @@ static void settle(tc_observer *diag, const struct scene *sc, struct tc_sock *ou
  * sendq differs by design (see listener_sendq_is_the_backlog...). */
 static int agree(const struct tc_sock *d, const struct tc_sock *p, char *why, size_t len) {
   long dt = d->timer_ms - p->timer_ms;
-  const char *field = d->state != p->state                                ? "state"
-                      : !tc_addr_equal(&d->tuple.local, &p->tuple.local)   ? "local address"
-                      : !tc_addr_equal(&d->tuple.remote, &p->tuple.remote) ? "remote address"
-                      : d->recvq != p->recvq                               ? "recvq"
+  const char *field = d->state != p->state                                  ? "state"
+                      : !tc_addr_equal(&d->tuple.local, &p->tuple.local)    ? "local address"
+                      : !tc_addr_equal(&d->tuple.remote, &p->tuple.remote)  ? "remote address"
+                      : d->recvq != p->recvq                                ? "recvq"
                       : d->sendq != p->sendq && d->state != TC_STATE_LISTEN ? "sendq"
-                      : d->timer != p->timer                               ? "timer"
-                      : dt > 1000 || dt < -1000                            ? "timer_ms"
-                      : d->retransmits != p->retransmits                   ? "retransmits"
-                      : d->inode != p->inode                               ? "inode"
-                                                                           : NULL;
+                      : d->timer != p->timer                                ? "timer"
+                      : dt > 1000 || dt < -1000                             ? "timer_ms"
+                      : d->retransmits != p->retransmits                    ? "retransmits"
+                      : d->inode != p->inode                                ? "inode"
+                                                                            : NULL;
   if (field == NULL) return 1;
-  snprintf(why, len, "%s: diag %s recvq=%u sendq=%u timer=%d/%ldms retr=%u inode=%lu, "
-           "procfs %s recvq=%u sendq=%u timer=%d/%ldms retr=%u inode=%lu", field,
-           tc_state_name(d->state), d->recvq, d->sendq, d->timer, d->timer_ms, d->retransmits, d->inode,
-           tc_state_name(p->state), p->recvq, p->sendq, p->timer, p->timer_ms, p->retransmits, p->inode);
+  snprintf(why, len,
+           "%s: diag %s recvq=%u sendq=%u timer=%d/%ldms retr=%u inode=%lu, "
+           "procfs %s recvq=%u sendq=%u timer=%d/%ldms retr=%u inode=%lu",
+           field, tc_state_name(d->state), d->recvq, d->sendq, d->timer, d->timer_ms,
+           d->retransmits, d->inode, tc_state_name(p->state), p->recvq, p->sendq, p->timer,
+           p->timer_ms, p->retransmits, p->inode);
   return 0;
 }
 
@@ -721,26 +693,23 @@ static void assert_scene_values(const struct scene *sc, const struct tc_sock *s)
   cr_assert_gt(s[5].timer_ms, 50000, "TIME_WAIT lasts 60 s, %ld ms left", s[5].timer_ms);
   cr_assert_eq(s[6].timer, TC_TIMER_KEEPALIVE, "SO_KEEPALIVE arms the keepalive timer");
   for (size_t i = 7; i < sc->n; i++) {
-    cr_assert(tc_addr_equal(&s[i].tuple.local, &sc->q[i].tuple.local), "GONE keeps the query's tuple");
+    cr_assert(tc_addr_equal(&s[i].tuple.local, &sc->q[i].tuple.local),
+              "GONE keeps the query's tuple");
     cr_assert_eq(s[i].inode, 0);
   }
 }
 
 TestSuite(diag_live, .timeout = 30);
 
-Test(diag_live, ipv4_answers_match_procfs) {
-  struct scene sc;
-  struct tc_sock d[MAX_Q];
-  build_scene(&sc, AF_INET);
-  assert_observers_agree(&sc, d);
-  assert_scene_values(&sc, d);
-  close_scene(&sc);
+ParameterizedTestParameters(diag_live, answers_match_procfs) {
+  static int families[] = {AF_INET, AF_INET6};
+  return cr_make_param_array(int, families, sizeof families / sizeof families[0]);
 }
 
-Test(diag_live, ipv6_answers_match_procfs) {
+ParameterizedTest(int *family, diag_live, answers_match_procfs, .timeout = 30) {
   struct scene sc;
   struct tc_sock d[MAX_Q];
-  build_scene(&sc, AF_INET6);
+  build_scene(&sc, *family);
   assert_observers_agree(&sc, d);
   assert_scene_values(&sc, d);
   close_scene(&sc);
@@ -760,7 +729,8 @@ Test(diag_live, both_families_in_one_snapshot) {
   }
   assert_observers_agree(&both, d);
   for (size_t i = 0; i < both.n; i++)
-    cr_assert(tc_addr_equal(&d[i].tuple.local, &both.q[i].tuple.local), "answer %zu is another query's", i);
+    cr_assert(tc_addr_equal(&d[i].tuple.local, &both.q[i].tuple.local),
+              "answer %zu is another query's", i);
   close_scene(&v4);
   close_scene(&v6);
 }
@@ -798,12 +768,14 @@ Test(diag_live, more_queries_than_one_batch_are_all_answered) {
     ask(&sc, conn_of(cli), TC_STATE_ESTABLISHED);
     ask(&sc, conn_of(srv), TC_STATE_ESTABLISHED);
     if (i % 12 == 0)
-      ask(&sc, (struct tc_query){.listener = 1, .tuple.local = end_of(lfd[i / 12], 0)}, TC_STATE_LISTEN);
+      ask(&sc, (struct tc_query){.listener = 1, .tuple.local = end_of(lfd[i / 12], 0)},
+          TC_STATE_LISTEN);
   }
   cr_assert_eq(sc.n, 73);
   assert_observers_agree(&sc, d);
   for (size_t i = 0; i < sc.n; i++)
-    cr_assert(tc_addr_equal(&d[i].tuple.local, &sc.q[i].tuple.local), "answer %zu is another query's", i);
+    cr_assert(tc_addr_equal(&d[i].tuple.local, &sc.q[i].tuple.local),
+              "answer %zu is another query's", i);
   close_scene(&sc);
 }
 
@@ -824,7 +796,8 @@ Test(diag_live, listener_dump_answers_only_the_queried_listeners) {
   cr_assert_eq(d[0].state, TC_STATE_LISTEN);
   cr_assert_eq(d[0].inode, inode_of(l3));
   cr_assert_eq(d[0].sendq, 3);
-  cr_assert_eq(d[1].state, TC_STATE_GONE, "a closed listener is gone, got %s", tc_state_name(d[1].state));
+  cr_assert_eq(d[1].state, TC_STATE_GONE, "a closed listener is gone, got %s",
+               tc_state_name(d[1].state));
   cr_assert_eq(d[2].state, TC_STATE_LISTEN);
   cr_assert_eq(d[2].inode, inode_of(l1));
   cr_assert_eq(d[2].sendq, 1);
@@ -867,7 +840,8 @@ static void fill_window(tc_observer *diag, const struct scene *sc, int cli) {
     struct timespec ts = {0, 5 * 1000000L};
     nanosleep(&ts, NULL);
   }
-  cr_assert_fail("no zero-window probe timer after 3 s (timer %d, sendq %u)", s[0].timer, s[0].sendq);
+  cr_assert_fail("no zero-window probe timer after 3 s (timer %d, sendq %u)", s[0].timer,
+                 s[0].sendq);
 }
 
 static struct tcp_info info_of(int fd) {
@@ -887,8 +861,9 @@ static void assert_retransmits_not_probes(tc_observer *diag, const struct scene 
       snap(diag, sc, s);
       struct tcp_info after = info_of(cli);
       if (after.tcpi_probes != before.tcpi_probes) continue; /* a probe went out meanwhile */
-      cr_assert_eq(s[0].retransmits, after.tcpi_retransmits, "expected %u retransmits (probes out: %u) but got %u",
-                   after.tcpi_retransmits, after.tcpi_probes, s[0].retransmits);
+      cr_assert_eq(s[0].retransmits, after.tcpi_retransmits,
+                   "expected %u retransmits (probes out: %u) but got %u", after.tcpi_retransmits,
+                   after.tcpi_probes, s[0].retransmits);
       return;
     }
     struct timespec ts = {0, 5 * 1000000L};
@@ -930,11 +905,14 @@ static int raw_dump(const void *req, size_t len, uint16_t *ports, int max) {
   while (!done) {
     int r = (int)mnl_socket_recvfrom(nl, buf, sizeof buf);
     cr_assert_gt(r, 0);
-    for (const struct nlmsghdr *h = (const void *)buf; mnl_nlmsg_ok(h, r); h = mnl_nlmsg_next(h, &r)) {
+    for (const struct nlmsghdr *h = (const void *)buf; mnl_nlmsg_ok(h, r);
+         h = mnl_nlmsg_next(h, &r)) {
       struct tc_sock s;
-      if (h->nlmsg_type == NLMSG_ERROR) n = ((const struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
+      if (h->nlmsg_type == NLMSG_ERROR)
+        n = ((const struct nlmsgerr *)mnl_nlmsg_get_payload(h))->error;
       done |= h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR;
-      if (tc__diag_decode(h, h->nlmsg_len, &s) == 0 && n >= 0 && n < max) ports[n++] = s.tuple.local.port;
+      if (tc__diag_decode(h, h->nlmsg_len, &s) == 0 && n >= 0 && n < max)
+        ports[n++] = s.tuple.local.port;
     }
   }
   mnl_socket_close(nl);
@@ -957,7 +935,8 @@ Test(diag_live, kernel_filters_the_listener_dump_by_the_bytecode) {
   int n = raw_dump(req, (size_t)len, ports, 8);
   cr_assert_eq(n, 2, "expected the 2 listeners asked for but got %d", n);
   uint16_t want[2] = {end_of(l[3], 0).port, end_of(l[1], 0).port};
-  cr_assert((ports[0] == want[0] && ports[1] == want[1]) || (ports[0] == want[1] && ports[1] == want[0]),
+  cr_assert((ports[0] == want[0] && ports[1] == want[1]) ||
+                (ports[0] == want[1] && ports[1] == want[0]),
             "got ports %u and %u, asked for %u and %u", ports[0], ports[1], want[0], want[1]);
   close_scene(&sc);
 }

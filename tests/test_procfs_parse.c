@@ -6,6 +6,7 @@
  * socket whose unread FIN counts as 1 byte, and two timewait mini-sockets
  * (inode 0, timer 3): an orphaned FIN_WAIT2 and a TIME_WAIT. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +44,6 @@ static struct tc_sock parse_sl(const struct fixture *f, int family, unsigned sl)
   return s;
 }
 
-
 static size_t count_socket_lines(const struct fixture *f, int family) {
   size_t ok = 0;
   struct tc_sock s;
@@ -61,14 +61,17 @@ Test(procnet_file, header_line_is_not_a_socket) {
   cr_assert_eq(tc_procfs_parse_line(tcp6.line[0], AF_INET6, &s), -EINVAL);
 }
 
-Test(procnet_file, every_tcp_line_after_the_header_is_a_socket) {
-  cr_assert_eq(tcp4.n, 7, "expected header + 6 lines but read %zu", tcp4.n);
-  cr_assert_eq(count_socket_lines(&tcp4, AF_INET), 6);
+static const struct fixture *fixture_of(int family) { return family == AF_INET6 ? &tcp6 : &tcp4; }
+
+ParameterizedTestParameters(procnet_file, every_line_after_the_header_is_a_socket) {
+  static int families[] = {AF_INET, AF_INET6};
+  return cr_make_param_array(int, families, sizeof families / sizeof families[0]);
 }
 
-Test(procnet_file, every_tcp6_line_after_the_header_is_a_socket) {
-  cr_assert_eq(tcp6.n, 7, "expected header + 6 lines but read %zu", tcp6.n);
-  cr_assert_eq(count_socket_lines(&tcp6, AF_INET6), 6);
+ParameterizedTest(int *family, procnet_file, every_line_after_the_header_is_a_socket) {
+  const struct fixture *f = fixture_of(*family);
+  cr_assert_eq(f->n, 7, "family %d: expected header + 6 lines but read %zu", *family, f->n);
+  cr_assert_eq(count_socket_lines(f, *family), 6, "family %d", *family);
 }
 
 Test(procnet_file, address_width_must_match_the_family) {
@@ -76,131 +79,98 @@ Test(procnet_file, address_width_must_match_the_family) {
   cr_assert_eq(count_socket_lines(&tcp6, AF_INET), 0);
 }
 
-/* ---- IPv4 ---- */
+/* ---- each socket of the captures, both families ---- */
 
-TestSuite(procnet_tcp, .init = load_both, .disabled = FIXTURES_UNREADABLE);
+struct procfs_row {
+  unsigned sl; /* the line's "sl" column */
+  struct expected_sock want;
+};
 
-Test(procnet_tcp, listener_on_port_43053) {
-  struct tc_sock s = parse_sl(&tcp4, AF_INET, 1);
-  cr_assert_eq(s.state, TC_STATE_LISTEN);
-  assert_tuple(&s, "127.0.0.1:43053", "0.0.0.0:0");
-  cr_assert_eq(s.tuple.local.family, AF_INET);
-  cr_assert_eq(s.tuple.local.port, 43053);
-  assert_queues(&s, 0, 0);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 8989);
+/* Timers: tm->when in ticks of 10 ms (IPv4 FIN_WAIT2 0x173E = 5950, IPv6
+ * TIME_WAIT 0x1751 = 5969, ...). */
+static struct procfs_row sockets[] = {
+    {1,
+     {"tcp sl=1: listener on 43053", AF_INET, TC_STATE_LISTEN, "127.0.0.1:43053", "0.0.0.0:0", 0, 0,
+      0, 8989}},
+    {26,
+     {"tcp sl=26: server side of the pair holds 5 unread bytes", AF_INET, TC_STATE_ESTABLISHED,
+      "127.0.0.1:43053", "127.0.0.1:50856", 0, 5, 0, 8991}},
+    {13,
+     {"tcp sl=13: client side of the pair has nothing queued", AF_INET, TC_STATE_ESTABLISHED,
+      "127.0.0.1:50856", "127.0.0.1:43053", 0, 0, 0, 8990}},
+    {5,
+     {"tcp sl=5: close_wait counts the unread FIN as one byte", AF_INET, TC_STATE_CLOSE_WAIT,
+      "127.0.0.1:43053", "127.0.0.1:50868", 0, 1, 0, 8993}},
+    {14,
+     {"tcp sl=14: orphaned FIN_WAIT2 is a timewait mini-socket", AF_INET, TC_STATE_FIN_WAIT2,
+      "127.0.0.1:50868", "127.0.0.1:43053", 0, 0, 59500, 0}},
+    {15,
+     {"tcp sl=15: TIME_WAIT has a timewait timer and no inode", AF_INET, TC_STATE_TIME_WAIT,
+      "127.0.0.1:50874", "127.0.0.1:43053", 0, 0, 59600, 0}},
+    {0,
+     {"tcp6 sl=0: listener on 55079", AF_INET6, TC_STATE_LISTEN, "[::1]:55079", "[::]:0", 0, 0, 0,
+      8996}},
+    {5,
+     {"tcp6 sl=5: server side of the pair holds 5 unread bytes", AF_INET6, TC_STATE_ESTABLISHED,
+      "[::1]:55079", "[::1]:42696", 0, 5, 0, 8998}},
+    {1,
+     {"tcp6 sl=1: client side of the pair has nothing queued", AF_INET6, TC_STATE_ESTABLISHED,
+      "[::1]:42696", "[::1]:55079", 0, 0, 0, 8997}},
+    {4,
+     {"tcp6 sl=4: close_wait counts the unread FIN as one byte", AF_INET6, TC_STATE_CLOSE_WAIT,
+      "[::1]:55079", "[::1]:42710", 0, 1, 0, 9000}},
+    {2,
+     {"tcp6 sl=2: orphaned FIN_WAIT2 is a timewait mini-socket", AF_INET6, TC_STATE_FIN_WAIT2,
+      "[::1]:42710", "[::1]:55079", 0, 0, 59600, 0}},
+    {3,
+     {"tcp6 sl=3: TIME_WAIT has a timewait timer and no inode", AF_INET6, TC_STATE_TIME_WAIT,
+      "[::1]:42726", "[::1]:55079", 0, 0, 59690, 0}},
+};
+
+TestSuite(procnet_socket, .init = load_both, .disabled = FIXTURES_UNREADABLE);
+
+ParameterizedTestParameters(procnet_socket, decodes_to_what_the_kernel_held) {
+  return cr_make_param_array(struct procfs_row, sockets, sizeof sockets / sizeof sockets[0]);
 }
 
-Test(procnet_tcp, server_side_of_the_pair_holds_5_unread_bytes) {
-  struct tc_sock s = parse_sl(&tcp4, AF_INET, 26);
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "127.0.0.1:43053", "127.0.0.1:50856");
-  assert_queues(&s, 0, 5);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 8991);
+ParameterizedTest(struct procfs_row *row, procnet_socket, decodes_to_what_the_kernel_held) {
+  struct tc_sock s = parse_sl(fixture_of(row->want.family), row->want.family, row->sl);
+  assert_sock(&s, &row->want);
 }
 
-Test(procnet_tcp, established_pair_mirrors_each_other) {
-  struct tc_sock client = parse_sl(&tcp4, AF_INET, 13);
-  struct tc_sock server = parse_sl(&tcp4, AF_INET, 26);
-  cr_assert_eq(client.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&client, "127.0.0.1:50856", "127.0.0.1:43053");
-  assert_queues(&client, 0, 0);
-  cr_assert_eq(client.inode, 8990);
-  struct tc_tuple m = tc_tuple_mirror(&server.tuple);
-  cr_assert(tc_addr_equal(&m.local, &client.tuple.local));
-  cr_assert(tc_addr_equal(&m.remote, &client.tuple.remote));
+/* The two ends of one connection: each is the other mirrored. */
+struct procfs_pair {
+  int family;
+  unsigned sl, peer_sl;
+  char what[64];
+};
+
+static struct procfs_pair pairs[] = {
+    {AF_INET, 13, 26, "tcp: ESTABLISHED client and server"},
+    {AF_INET, 14, 5, "tcp: orphaned FIN_WAIT2 and its CLOSE_WAIT peer"},
+    {AF_INET6, 1, 5, "tcp6: ESTABLISHED client and server"},
+    {AF_INET6, 2, 4, "tcp6: orphaned FIN_WAIT2 and its CLOSE_WAIT peer"},
+};
+
+ParameterizedTestParameters(procnet_socket, each_end_of_a_connection_mirrors_the_other) {
+  return cr_make_param_array(struct procfs_pair, pairs, sizeof pairs / sizeof pairs[0]);
 }
 
-Test(procnet_tcp, close_wait_counts_the_unread_fin_as_one_byte) {
-  struct tc_sock s = parse_sl(&tcp4, AF_INET, 5);
-  cr_assert_eq(s.state, TC_STATE_CLOSE_WAIT);
-  assert_tuple(&s, "127.0.0.1:43053", "127.0.0.1:50868");
-  assert_queues(&s, 0, 1);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 8993);
-}
-
-/* tm->when 0x173E = 5950 ticks of 10 ms. */
-Test(procnet_tcp, orphaned_fin_wait2_is_a_timewait_mini_socket) {
-  struct tc_sock s = parse_sl(&tcp4, AF_INET, 14);
-  struct tc_sock peer = parse_sl(&tcp4, AF_INET, 5);
-  cr_assert_eq(s.state, TC_STATE_FIN_WAIT2);
-  assert_tuple(&s, "127.0.0.1:50868", "127.0.0.1:43053");
-  assert_queues(&s, 0, 0);
-  assert_timewait_timer(&s, 59500);
-  cr_assert(tc_addr_equal(&s.tuple.local, &peer.tuple.remote), "its peer is the CLOSE_WAIT");
-}
-
-Test(procnet_tcp, time_wait_has_a_timewait_timer_and_no_inode) {
-  struct tc_sock s = parse_sl(&tcp4, AF_INET, 15);
-  cr_assert_eq(s.state, TC_STATE_TIME_WAIT);
-  assert_tuple(&s, "127.0.0.1:50874", "127.0.0.1:43053");
-  assert_timewait_timer(&s, 59600);
-  cr_assert_eq(s.retransmits, 0);
-}
-
-/* ---- IPv6 ---- */
-
-TestSuite(procnet_tcp6, .init = load_both, .disabled = FIXTURES_UNREADABLE);
-
-Test(procnet_tcp6, listener_on_port_55079) {
-  struct tc_sock s = parse_sl(&tcp6, AF_INET6, 0);
-  cr_assert_eq(s.state, TC_STATE_LISTEN);
-  assert_tuple(&s, "[::1]:55079", "[::]:0");
-  cr_assert_eq(s.tuple.local.family, AF_INET6);
-  cr_assert_eq(s.tuple.local.port, 55079);
-  assert_queues(&s, 0, 0);
-  assert_no_timer(&s);
-  cr_assert_eq(s.inode, 8996);
-}
-
-Test(procnet_tcp6, server_side_of_the_pair_holds_5_unread_bytes) {
-  struct tc_sock s = parse_sl(&tcp6, AF_INET6, 5);
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "[::1]:55079", "[::1]:42696");
-  assert_queues(&s, 0, 5);
-  cr_assert_eq(s.inode, 8998);
-}
-
-Test(procnet_tcp6, client_side_of_the_pair_has_nothing_queued) {
-  struct tc_sock s = parse_sl(&tcp6, AF_INET6, 1);
-  cr_assert_eq(s.state, TC_STATE_ESTABLISHED);
-  assert_tuple(&s, "[::1]:42696", "[::1]:55079");
-  assert_queues(&s, 0, 0);
-  cr_assert_eq(s.inode, 8997);
-}
-
-Test(procnet_tcp6, close_wait_counts_the_unread_fin_as_one_byte) {
-  struct tc_sock s = parse_sl(&tcp6, AF_INET6, 4);
-  cr_assert_eq(s.state, TC_STATE_CLOSE_WAIT);
-  assert_tuple(&s, "[::1]:55079", "[::1]:42710");
-  assert_queues(&s, 0, 1);
-  cr_assert_eq(s.inode, 9000);
-}
-
-/* tm->when 0x1748 = 5960 ticks of 10 ms. */
-Test(procnet_tcp6, orphaned_fin_wait2_is_a_timewait_mini_socket) {
-  struct tc_sock s = parse_sl(&tcp6, AF_INET6, 2);
-  cr_assert_eq(s.state, TC_STATE_FIN_WAIT2);
-  assert_tuple(&s, "[::1]:42710", "[::1]:55079");
-  assert_timewait_timer(&s, 59600);
-}
-
-/* tm->when 0x1751 = 5969 ticks of 10 ms. */
-Test(procnet_tcp6, time_wait_has_a_timewait_timer_and_no_inode) {
-  struct tc_sock s = parse_sl(&tcp6, AF_INET6, 3);
-  cr_assert_eq(s.state, TC_STATE_TIME_WAIT);
-  assert_tuple(&s, "[::1]:42726", "[::1]:55079");
-  assert_timewait_timer(&s, 59690);
+ParameterizedTest(struct procfs_pair *p, procnet_socket,
+                  each_end_of_a_connection_mirrors_the_other) {
+  const struct fixture *f = fixture_of(p->family);
+  struct tc_sock s = parse_sl(f, p->family, p->sl), peer = parse_sl(f, p->family, p->peer_sl);
+  struct tc_tuple m = tc_tuple_mirror(&peer.tuple);
+  cr_assert(tc_addr_equal(&m.local, &s.tuple.local), "%s: local", p->what);
+  cr_assert(tc_addr_equal(&m.remote, &s.tuple.remote), "%s: remote", p->what);
 }
 
 /* ---- hand-made lines ---- */
 
 /* A line in the kernel's layout with the given state, tx:rx, timer and
  * retransmit columns. */
-#define LINE(st, queues, timer, retr)                                              \
-  "   7: 0100007F:A82D 0100007F:C6A8 " st " " queues " " timer " " retr            \
+#define LINE(st, queues, timer, retr)                                                              \
+  "   7: 0100007F:A82D 0100007F:C6A8 " st " " queues " " timer " " retr                            \
   "     0        0 8991 1 0000000000000000 20 4 30 10 -1\n"
 
 static int parse4(const char *line, struct tc_sock *s) {

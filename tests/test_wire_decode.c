@@ -10,6 +10,7 @@
  * they need root and skip without it. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -107,21 +108,6 @@ static void assert_addr(const struct tc_addr *a, const char *expect) {
   cr_assert_str_eq(tc_addr_format(a, buf, sizeof buf), expect);
 }
 
-/* Every decoded field but t_us; relative numbers equal absolute ones
- * before tc__wire_number(). */
-static void assert_segment(const struct tc_segment *s, const char *src, const char *dst,
-                           const char *flags, uint32_t seq, uint32_t ack, uint32_t len) {
-  assert_addr(&s->src, src);
-  assert_addr(&s->dst, dst);
-  cr_assert_str_eq(s->flags, flags);
-  cr_assert_eq(s->seq_abs, seq, "expected seq %u but got %u", seq, s->seq_abs);
-  cr_assert_eq(s->ack_abs, ack, "expected ack %u but got %u", ack, s->ack_abs);
-  cr_assert_eq(s->seq, s->seq_abs);
-  cr_assert_eq(s->ack, s->ack_abs);
-  cr_assert_eq(s->len, len, "expected len %u but got %u", len, s->len);
-  cr_assert_eq(s->t_us, 0);
-}
-
 static void assert_same_segment(const struct tc_segment *a, const struct tc_segment *b) {
   cr_assert(tc_addr_equal(&a->src, &b->src) && tc_addr_equal(&a->dst, &b->dst));
   cr_assert_eq(a->tcpflags, b->tcpflags);
@@ -161,7 +147,8 @@ static uint32_t number_after(const char *line, const char *key, int *found) {
 static struct printed parse_printed(const char *line) {
   struct printed p;
   int v6 = strncmp(line, "IP6 ", 4) == 0, found;
-  const char *src = strchr(line, ' ') + 1, *gt = strstr(line, " > "), *colon = strstr(line, ": Flags [");
+  const char *src = strchr(line, ' ') + 1, *gt = strstr(line, " > "),
+             *colon = strstr(line, ": Flags [");
   cr_assert(gt != NULL && colon != NULL, "unexpected tcpdump line: %s", line);
   endpoint(src, (size_t)(gt - src), v6, p.src);
   endpoint(gt + 3, (size_t)(colon - gt - 3), v6, p.dst);
@@ -196,7 +183,8 @@ Test(wire_fixture, every_frame_decodes_as_tcpdump_printed_it) {
     assert_addr(&s.src, p.src);
     assert_addr(&s.dst, p.dst);
     cr_assert_str_eq(s.flags, p.flags, "frame %u", frames[i].number);
-    cr_assert_eq(s.len, p.len, "frame %u: expected len %u but got %u", frames[i].number, p.len, s.len);
+    cr_assert_eq(s.len, p.len, "frame %u: expected len %u but got %u", frames[i].number, p.len,
+                 s.len);
     cr_assert_eq(p.has_ack, (s.tcpflags & TC_TCP_ACK) != 0, "frame %u", frames[i].number);
     if (printed_relative(&s)) continue;
     if (p.has_seq) cr_assert_eq(s.seq_abs, p.seq, "frame %u", frames[i].number);
@@ -212,81 +200,86 @@ Test(wire_fixture, relative_numbers_are_tcpdumps) {
     cr_assert_eq(tc__wire_number(&isns, &s), 0);
     struct printed p = parse_printed(frames[i].line);
     if (!printed_relative(&s)) continue;
-    if (p.has_seq) cr_assert_eq(s.seq, p.seq, "frame %u: expected seq %u but got %u", frames[i].number, p.seq, s.seq);
-    cr_assert_eq(s.ack, p.ack, "frame %u: expected ack %u but got %u", frames[i].number, p.ack, s.ack);
+    if (p.has_seq)
+      cr_assert_eq(s.seq, p.seq, "frame %u: expected seq %u but got %u", frames[i].number, p.seq,
+                   s.seq);
+    cr_assert_eq(s.ack, p.ack, "frame %u: expected ack %u but got %u", frames[i].number, p.ack,
+                 s.ack);
     compared++;
   }
   cr_assert_eq(compared, 24, "expected 24 segments tcpdump numbers relative, got %zu", compared);
   tc__wire_isns_free(&isns);
 }
 
-/* ---- IPv4 frames, field by field ---- */
+/* ---- frames of both families, field by field ---- */
 
-Test(wire_fixture, ipv4_syn) {
-  struct tc_segment s = decode_frame(1);
-  assert_segment(&s, "127.0.0.1:54370", "127.0.0.1:40001", "S", 989805175, 0, 0);
-  cr_assert_eq(s.tcpflags, TC_TCP_SYN);
-  cr_assert_eq(s.src.family, AF_INET);
+struct wire_row {
+  unsigned frame; /* its number in the fixture */
+  char what[32];
+  int family;
+  char src[TC_ADDR_STRLEN], dst[TC_ADDR_STRLEN];
+  char flags[TC_FLAGS_MAX];
+  uint8_t tcpflags;
+  uint32_t seq, ack, len;
+};
+
+#define SA (TC_TCP_SYN | TC_TCP_ACK)
+#define PA (TC_TCP_PSH | TC_TCP_ACK)
+#define FA (TC_TCP_FIN | TC_TCP_ACK)
+#define RA (TC_TCP_RST | TC_TCP_ACK)
+
+static struct wire_row frames_by_field[] = {
+    {1, "ipv4 syn", AF_INET, "127.0.0.1:54370", "127.0.0.1:40001", "S", TC_TCP_SYN, 989805175, 0,
+     0},
+    {2, "ipv4 syn-ack", AF_INET, "127.0.0.1:40001", "127.0.0.1:54370", "S.", SA, 3983268514u,
+     989805176, 0},
+    {4, "ipv4 data", AF_INET, "127.0.0.1:54370", "127.0.0.1:40001", "P.", PA, 989805176,
+     3983268515u, 6},
+    {6, "ipv4 fin", AF_INET, "127.0.0.1:54370", "127.0.0.1:40001", "F.", FA, 989805182, 3983268515u,
+     0},
+    {15, "ipv4 reset without ack", AF_INET, "127.0.0.1:55186", "127.0.0.1:40002", "R", TC_TCP_RST,
+     120514210, 0, 0},
+    {19, "ipv4 reset with ack", AF_INET, "127.0.0.1:36164", "127.0.0.1:40003", "R.", RA,
+     3202416930u, 2314646741u, 0},
+    {20, "ipv6 syn", AF_INET6, "[::1]:41318", "[::1]:40011", "S", TC_TCP_SYN, 990655308, 0, 0},
+    {21, "ipv6 syn-ack", AF_INET6, "[::1]:40011", "[::1]:41318", "S.", SA, 2643681636u, 990655309,
+     0},
+    {23, "ipv6 data", AF_INET6, "[::1]:41318", "[::1]:40011", "P.", PA, 990655309, 2643681637u, 6},
+    {25, "ipv6 fin", AF_INET6, "[::1]:41318", "[::1]:40011", "F.", FA, 990655315, 2643681637u, 0},
+    {34, "ipv6 reset without ack", AF_INET6, "[::1]:33424", "[::1]:40012", "R", TC_TCP_RST,
+     526261639, 0, 0},
+    {38, "ipv6 reset with ack", AF_INET6, "[::1]:44704", "[::1]:40013", "R.", RA, 2255970730u,
+     2935224639u, 0},
+};
+
+ParameterizedTestParameters(wire_fixture, frame_decodes_field_by_field) {
+  return cr_make_param_array(struct wire_row, frames_by_field,
+                             sizeof frames_by_field / sizeof frames_by_field[0]);
 }
 
-Test(wire_fixture, ipv4_syn_ack) {
-  struct tc_segment s = decode_frame(2);
-  assert_segment(&s, "127.0.0.1:40001", "127.0.0.1:54370", "S.", 3983268514u, 989805176, 0);
-  cr_assert_eq(s.tcpflags, TC_TCP_SYN | TC_TCP_ACK);
-}
-
-Test(wire_fixture, ipv4_data) {
-  struct tc_segment s = decode_frame(4);
-  assert_segment(&s, "127.0.0.1:54370", "127.0.0.1:40001", "P.", 989805176, 3983268515u, 6);
-}
-
-Test(wire_fixture, ipv4_fin) {
-  struct tc_segment s = decode_frame(6);
-  assert_segment(&s, "127.0.0.1:54370", "127.0.0.1:40001", "F.", 989805182, 3983268515u, 0);
-}
-
-Test(wire_fixture, ipv4_reset_without_ack) {
-  struct tc_segment s = decode_frame(15);
-  assert_segment(&s, "127.0.0.1:55186", "127.0.0.1:40002", "R", 120514210, 0, 0);
-  cr_assert_eq(s.tcpflags, TC_TCP_RST);
-}
-
-Test(wire_fixture, ipv4_reset_with_ack) {
-  struct tc_segment s = decode_frame(19);
-  assert_segment(&s, "127.0.0.1:36164", "127.0.0.1:40003", "R.", 3202416930u, 2314646741u, 0);
-}
-
-/* ---- IPv6 frames ---- */
-
-Test(wire_fixture, ipv6_syn) {
-  struct tc_segment s = decode_frame(20);
-  assert_segment(&s, "[::1]:41318", "[::1]:40011", "S", 990655308, 0, 0);
-  cr_assert_eq(s.src.family, AF_INET6);
-}
-
-Test(wire_fixture, ipv6_syn_ack) {
-  struct tc_segment s = decode_frame(21);
-  assert_segment(&s, "[::1]:40011", "[::1]:41318", "S.", 2643681636u, 990655309, 0);
-}
-
-Test(wire_fixture, ipv6_data) {
-  struct tc_segment s = decode_frame(23);
-  assert_segment(&s, "[::1]:41318", "[::1]:40011", "P.", 990655309, 2643681637u, 6);
-}
-
-Test(wire_fixture, ipv6_fin) {
-  struct tc_segment s = decode_frame(25);
-  assert_segment(&s, "[::1]:41318", "[::1]:40011", "F.", 990655315, 2643681637u, 0);
-}
-
-Test(wire_fixture, ipv6_reset_without_ack) {
-  struct tc_segment s = decode_frame(34);
-  assert_segment(&s, "[::1]:33424", "[::1]:40012", "R", 526261639, 0, 0);
-}
-
-Test(wire_fixture, ipv6_reset_with_ack) {
-  struct tc_segment s = decode_frame(38);
-  assert_segment(&s, "[::1]:44704", "[::1]:40013", "R.", 2255970730u, 2935224639u, 0);
+/* Every decoded field but t_us; relative numbers equal absolute ones
+ * before tc__wire_number(). */
+ParameterizedTest(struct wire_row *w, wire_fixture, frame_decodes_field_by_field) {
+  struct tc_segment s = decode_frame(w->frame);
+  char buf[TC_ADDR_STRLEN];
+  cr_assert_str_eq(tc_addr_format(&s.src, buf, sizeof buf), w->src, "frame %u (%s): src %s",
+                   w->frame, w->what, buf);
+  cr_assert_str_eq(tc_addr_format(&s.dst, buf, sizeof buf), w->dst, "frame %u (%s): dst %s",
+                   w->frame, w->what, buf);
+  cr_assert_eq(s.src.family, w->family, "frame %u (%s)", w->frame, w->what);
+  cr_assert_eq(s.dst.family, w->family, "frame %u (%s)", w->frame, w->what);
+  cr_assert_str_eq(s.flags, w->flags, "frame %u (%s): flags %s", w->frame, w->what, s.flags);
+  cr_assert_eq(s.tcpflags, w->tcpflags, "frame %u (%s): flag bits 0x%02x", w->frame, w->what,
+               s.tcpflags);
+  cr_assert_eq(s.seq_abs, w->seq, "frame %u (%s): expected seq %u but got %u", w->frame, w->what,
+               w->seq, s.seq_abs);
+  cr_assert_eq(s.ack_abs, w->ack, "frame %u (%s): expected ack %u but got %u", w->frame, w->what,
+               w->ack, s.ack_abs);
+  cr_assert_eq(s.seq, s.seq_abs, "frame %u (%s)", w->frame, w->what);
+  cr_assert_eq(s.ack, s.ack_abs, "frame %u (%s)", w->frame, w->what);
+  cr_assert_eq(s.len, w->len, "frame %u (%s): expected len %u but got %u", w->frame, w->what,
+               w->len, s.len);
+  cr_assert_eq(s.t_us, 0, "frame %u (%s)", w->frame, w->what);
 }
 
 /* ---- relative numbers ---- */
@@ -302,8 +295,10 @@ static void assert_numbered(unsigned first, const struct rel *want, size_t n) {
     struct tc_segment s = decode_frame(first + (unsigned)i);
     cr_assert_eq(tc__wire_number(&isns, &s), 0);
     cr_assert_str_eq(s.flags, want[i].flags, "frame %zu", first + i);
-    cr_assert_eq(s.seq, want[i].seq, "frame %zu: expected seq %u but got %u", first + i, want[i].seq, s.seq);
-    cr_assert_eq(s.ack, want[i].ack, "frame %zu: expected ack %u but got %u", first + i, want[i].ack, s.ack);
+    cr_assert_eq(s.seq, want[i].seq, "frame %zu: expected seq %u but got %u", first + i,
+                 want[i].seq, s.seq);
+    cr_assert_eq(s.ack, want[i].ack, "frame %zu: expected ack %u but got %u", first + i,
+                 want[i].ack, s.ack);
     cr_assert_eq(s.len, want[i].len, "frame %zu", first + i);
   }
   tc__wire_isns_free(&isns);
@@ -311,8 +306,8 @@ static void assert_numbered(unsigned first, const struct rel *want, size_t n) {
 
 Test(wire_fixture, orderly_close_counts_from_each_isn) {
   static const struct rel want[] = {
-      {"S", 0, 0, 0},  {"S.", 0, 1, 0}, {".", 1, 1, 0},  {"P.", 1, 1, 6},
-      {".", 1, 7, 0},  {"F.", 7, 1, 0}, {"F.", 1, 8, 0}, {".", 8, 2, 0},
+      {"S", 0, 0, 0}, {"S.", 0, 1, 0}, {".", 1, 1, 0},  {"P.", 1, 1, 6},
+      {".", 1, 7, 0}, {"F.", 7, 1, 0}, {"F.", 1, 8, 0}, {".", 8, 2, 0},
   };
   assert_numbered(1, want, 8);  /* IPv4 */
   assert_numbered(20, want, 8); /* IPv6 */
@@ -428,7 +423,8 @@ Test(wire_fixture, raw_ip) {
 
 /* ---- what is not a TCP segment ---- */
 
-static int decode_edited(unsigned number, size_t at, const uint8_t *patch, size_t n, size_t caplen) {
+static int decode_edited(unsigned number, size_t at, const uint8_t *patch, size_t n,
+                         size_t caplen) {
   const struct frame *f = frame_no(number);
   uint8_t buf[MAX_FRAME];
   memcpy(buf, f->bytes, f->len);
@@ -441,9 +437,11 @@ Test(wire_fixture, every_cut_before_the_fixed_tcp_header_is_rejected) {
   struct tc_segment s;
   const struct frame *v4 = frame_no(1), *v6 = frame_no(20);
   for (size_t cut = 0; cut < ETH_LEN + 20 + 20; cut++)
-    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v4->bytes, cut, &s), -EINVAL, "IPv4 cut at %zu", cut);
+    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v4->bytes, cut, &s), -EINVAL, "IPv4 cut at %zu",
+                 cut);
   for (size_t cut = 0; cut < ETH_LEN + 40 + 20; cut++)
-    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v6->bytes, cut, &s), -EINVAL, "IPv6 cut at %zu", cut);
+    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v6->bytes, cut, &s), -EINVAL, "IPv6 cut at %zu",
+                 cut);
   s = decode_ok(TEST_DLT_EN10MB, v4->bytes, ETH_LEN + 20 + 20);
   cr_assert_str_eq(s.flags, "S", "TCP options may be cut off");
   s = decode_ok(TEST_DLT_EN10MB, v6->bytes, ETH_LEN + 40 + 20);
@@ -686,7 +684,8 @@ static const struct tc_segment *collect(tc_wire *w, const struct tc_addr *client
 static void log_segments(const char *host, const struct tc_segment *g, size_t n,
                          const struct tc_addr *client, int64_t t0) {
   char buf[TC_ADDR_STRLEN];
-  fprintf(stderr, "wire capture on %s, client %s:\n", host, tc_addr_format(client, buf, sizeof buf));
+  fprintf(stderr, "wire capture on %s, client %s:\n", host,
+          tc_addr_format(client, buf, sizeof buf));
   for (size_t i = 0; i < n; i++)
     fprintf(stderr, "  %2zu %+8.3f ms  %s  %-4s seq %u ack %u len %u\n", i + 1,
             (double)(g[i].t_us - t0) / 1000.0,
@@ -697,7 +696,8 @@ static void log_segments(const char *host, const struct tc_segment *g, size_t n,
 static void assert_seg(const struct tc_segment *g, const struct tc_addr *from,
                        const struct tc_addr *to, const char *flags, uint32_t seq, uint32_t ack,
                        uint32_t len) {
-  cr_assert(tc_addr_equal(&g->src, from) && tc_addr_equal(&g->dst, to), "direction of %s", g->flags);
+  cr_assert(tc_addr_equal(&g->src, from) && tc_addr_equal(&g->dst, to), "direction of %s",
+            g->flags);
   cr_assert_str_eq(g->flags, flags);
   cr_assert_eq(g->seq, seq, "%s: expected seq %u but got %u", flags, seq, g->seq);
   cr_assert_eq(g->ack, ack, "%s: expected ack %u but got %u", flags, ack, g->ack);

@@ -1,9 +1,12 @@
 /* case.h - the case language: a small script of socket actions and checks.
  *
- * Contract: tc_case_parse() reads one case file completely and either returns
- * a fully validated tc_case or fails with "FILE:LINE: reason" in err, having
- * run nothing. A parsed case owns all its strings; free it with
- * tc_case_free(). The grammar is documented in README.md ("The case
+ * Contract: tc_case_parse_file() reads one case file completely (and
+ * tc_case_parse_text() parses text already read) and either returns 0 with a
+ * fully validated tc_case or a negative errno with "FILE:LINE: reason" in
+ * err, having run nothing. A parsed case owns all its strings and steps; free
+ * it with tc_case_free(). Pure parsing (plus the one read of the file), no
+ * global state: any process or thread; the CLI parses every case before the
+ * runner starts. The grammar is documented in README.md ("The case
  * language"); every rejection has its own message, tested in
  * tests/test_case_parse.c.
  */
@@ -18,13 +21,13 @@
 enum tc_role { TC_CLIENT = 0, TC_SERVER = 1, TC_ROLE_COUNT = 2 };
 
 enum tc_step_kind {
-  TC_STEP_ACTION, /* ROLE ACTION ...      */
-  TC_STEP_WAIT,   /* wait DURATION        */
-  TC_STEP_SETTLE, /* settle [DURATION]    */
-  TC_STEP_EXPECT, /* expect ROLE ..., observe ROLE */
-  TC_STEP_SYSCTL, /* sysctl NAME=VALUE    */
-  TC_STEP_DROP,   /* drop DIR FLAGS [count=N|all] */
-  TC_STEP_HOLD,   /* hold DIR FLAGS: keep them until release */
+  TC_STEP_ACTION,  /* ROLE ACTION ...      */
+  TC_STEP_WAIT,    /* wait DURATION        */
+  TC_STEP_SETTLE,  /* settle [DURATION]    */
+  TC_STEP_EXPECT,  /* expect ROLE ..., observe ROLE */
+  TC_STEP_SYSCTL,  /* sysctl NAME=VALUE    */
+  TC_STEP_DROP,    /* drop DIR FLAGS [count=N|all] */
+  TC_STEP_HOLD,    /* hold DIR FLAGS: keep them until release */
   TC_STEP_RELEASE, /* release: deliver what is held, in order */
 };
 
@@ -49,28 +52,28 @@ enum tc_shut_how { TC_SHUT_RD, TC_SHUT_WR, TC_SHUT_RDWR };
 struct tc_action_step {
   enum tc_role role;
   enum tc_action action;
-  int background;          /* written with a trailing '&' */
-  int backlog;             /* listen */
-  int reuseaddr;           /* listen */
-  enum tc_recv_mode recv;  /* recv */
-  size_t bytes;            /* send N / recv N, or strlen(text) */
-  char *text;              /* send "text"; NULL for send N */
-  enum tc_shut_how how;    /* shutdown */
-  int linger;              /* close: TC_LINGER_NONE or seconds (0 = RST) */
-  int same_port;           /* listen/connect port=same: the port used before */
-  int then_close;          /* recv ... then close [linger=N]: the peer closes as
+  int background;         /* written with a trailing '&' */
+  int backlog;            /* listen */
+  int reuseaddr;          /* listen */
+  enum tc_recv_mode recv; /* recv */
+  size_t bytes;           /* send N / recv N, or strlen(text) */
+  char *text;             /* send "text"; NULL for send N */
+  enum tc_shut_how how;   /* shutdown */
+  int linger;             /* close: TC_LINGER_NONE or seconds (0 = RST) */
+  int same_port;          /* listen/connect port=same: the port used before */
+  int then_close;         /* recv ... then close [linger=N]: the peer closes as
                               soon as the recv is done, without a round trip */
-  int then_linger;         /* TC_LINGER_NONE or seconds */
-  int listener;            /* close listener: the listening socket */
+  int then_linger;        /* TC_LINGER_NONE or seconds */
+  int listener;           /* close listener: the listening socket */
 };
 
 enum tc_expect_kind {
-  TC_EXPECT_STATE,  /* expect ROLE STATE [recvq=N] [sendq=N] */
-  TC_EXPECT_ERROR,  /* expect ROLE error ERRNO|none */
-  TC_EXPECT_EOF,    /* expect ROLE eof */
-  TC_EXPECT_PATH,   /* expect ROLE path STATE... [gone] */
-  TC_EXPECT_WIRE,   /* expect wire DIR FLAGS [DIR FLAGS ...] */
-  TC_EXPECT_RESET,  /* expect ROLE reset-reason REASON|none */
+  TC_EXPECT_STATE,    /* expect ROLE STATE [recvq=N] [sendq=N] */
+  TC_EXPECT_ERROR,    /* expect ROLE error ERRNO|none */
+  TC_EXPECT_EOF,      /* expect ROLE eof */
+  TC_EXPECT_PATH,     /* expect ROLE path STATE... [gone] */
+  TC_EXPECT_WIRE,     /* expect wire DIR FLAGS [DIR FLAGS ...] */
+  TC_EXPECT_RESET,    /* expect ROLE reset-reason REASON|none */
   TC_EXPECT_RECEIVED, /* expect ROLE received N: bytes its last recv read */
 };
 
@@ -79,8 +82,8 @@ enum tc_expect_kind {
 
 /* One segment of an expected teardown: "c>s F." */
 struct tc_wire_token {
-  enum tc_role from;  /* TC_CLIENT: c>s */
-  char flags[12];     /* tcpdump notation */
+  enum tc_role from; /* TC_CLIENT: c>s */
+  char flags[12];    /* tcpdump notation */
 };
 
 #define TC_QUEUE_ANY (-1L) /* recvq/sendq not given: not checked */
@@ -88,40 +91,40 @@ struct tc_wire_token {
 struct tc_expect_step {
   enum tc_role role;
   enum tc_expect_kind kind;
-  int state;   /* enum tc_state, for TC_EXPECT_STATE */
-  long recvq;  /* TC_QUEUE_ANY or bytes */
+  int state;  /* enum tc_state, for TC_EXPECT_STATE */
+  long recvq; /* TC_QUEUE_ANY or bytes */
   long sendq;
-  int recvq_more, sendq_more; /* written recvq>N: more than N bytes */
+  int recvq_more, sendq_more;    /* written recvq>N: more than N bytes */
   long left_min_ms, left_max_ms; /* left>D / left<D: time left on the timer; -1 unset */
-  int err;     /* TC_EXPECT_ERROR: errno, 0 for "none" */
-  int path[TC_MAX_PATH];  /* TC_EXPECT_PATH: enum tc_state values */
+  int err;                       /* TC_EXPECT_ERROR: errno, 0 for "none" */
+  int path[TC_MAX_PATH];         /* TC_EXPECT_PATH: enum tc_state values */
   size_t npath;
-  struct tc_wire_token wire[TC_MAX_WIRE];  /* TC_EXPECT_WIRE */
+  struct tc_wire_token wire[TC_MAX_WIRE]; /* TC_EXPECT_WIRE */
   size_t nwire;
-  char reason[40];        /* TC_EXPECT_RESET: kernel's name, "none" */
-  int conn;               /* which connection of the role: 0 = the latest */
-  int observe_only;       /* `observe ROLE`: record, do not judge */
-  char os[64];            /* expect[linux,freebsd]: systems it applies to; "" all */
+  char reason[40];  /* TC_EXPECT_RESET: kernel's name, "none" */
+  int conn;         /* which connection of the role: 0 = the latest */
+  int observe_only; /* `observe ROLE`: record, do not judge */
+  char os[64];      /* expect[linux,freebsd]: systems it applies to; "" all */
 };
 
 #define TC_DROP_ALL 0
 
-struct tc_drop_step {      /* also hold: count unused */
-  enum tc_role from;      /* sender of the segments to drop or hold */
-  char flags[12];         /* exactly these flags, tcpdump notation */
-  unsigned count;         /* how many to drop; TC_DROP_ALL for all */
+struct tc_drop_step { /* also hold: count unused */
+  enum tc_role from;  /* sender of the segments to drop or hold */
+  char flags[12];     /* exactly these flags, tcpdump notation */
+  unsigned count;     /* how many to drop; TC_DROP_ALL for all */
 };
 
 struct tc_sysctl_step {
-  char name[96];          /* net.ipv4.tcp_fin_timeout */
+  char name[96]; /* net.ipv4.tcp_fin_timeout */
   char value[64];
 };
 
 struct tc_step {
-  int line;             /* 1-based line in the file */
-  char *text;           /* the statement as written, comment stripped */
+  int line;   /* 1-based line in the file */
+  char *text; /* the statement as written, comment stripped */
   enum tc_step_kind kind;
-  unsigned ms;          /* wait: duration; settle: the maximum */
+  unsigned ms; /* wait: duration; settle: the maximum */
   union {
     struct tc_action_step act;
     struct tc_expect_step exp;
@@ -137,21 +140,20 @@ typedef struct tc_case {
   char *name;
   char *about;
   char *source;
-  int family;       /* AF_INET (default) or AF_INET6: `family ipv6` */
-  int needs_netns;  /* a sysctl or drop step: only in a namespace of its own */
+  int family;      /* AF_INET (default) or AF_INET6: `family ipv6` */
+  int needs_netns; /* a sysctl or drop step: only in a namespace of its own */
   char *tags[TC_MAX_TAGS];
   size_t ntags;
   struct tc_step *steps;
   size_t nsteps;
 } tc_case;
 
-#define TC_SETTLE_QUIET_MS 100u  /* no change for this long: settled */
-#define TC_SETTLE_MAX_MS 2000u   /* default cap of a bare 'settle' */
+#define TC_SETTLE_QUIET_MS 100u /* no change for this long: settled */
+#define TC_SETTLE_MAX_MS 2000u  /* default cap of a bare 'settle' */
 
 /* Parses the text of a case file; `file` names it in messages and results.
  * Returns 0 and fills *out, or a negative errno with err set. */
-int tc_case_parse_text(const char *file, const char *text, tc_case *out,
-                       tc_err *err);
+int tc_case_parse_text(const char *file, const char *text, tc_case *out, tc_err *err);
 
 /* Reads and parses a case file. */
 int tc_case_parse_file(const char *file, tc_case *out, tc_err *err);

@@ -21,7 +21,10 @@
  * row alone: what the run never reached is not compared. A value a run
  * could not observe (a skipped check, an observer it lacked) is shown but
  * never counts: nothing was seen there.
- * Nothing here prints but tc_cmp_print(), to the stream it is given.
+ * A run owns its parsed file until tc_cmp_run_free(); a report owns its
+ * rows and their strings until tc_cmp_report_free(). Nothing here prints but
+ * tc_cmp_print(), to the stream it is given. Runs in the calling thread (the
+ * compare command's); no state outside the structs given.
  */
 #ifndef TCPCLOSE_COMPARE_H
 #define TCPCLOSE_COMPARE_H
@@ -32,38 +35,38 @@
 
 typedef struct tc_cmp_run tc_cmp_run;
 
-/* Reads a results file. 0, -ENOENT (cannot read) or -EINVAL (not a results
- * file), with err naming the file and why. */
+/* Reads a results file. 0, -ENOENT (cannot read), -EINVAL (not a results
+ * file) or -ENOMEM, with err naming the file and why. */
 int tc_cmp_load(const char *path, tc_cmp_run **out, tc_err *err);
 
 void tc_cmp_run_free(tc_cmp_run *run);
 
 struct tc_cmp_opts {
-  long tolerance_ms;  /* durations closer than this are the same */
-  int timing;         /* timing rows count as differences */
+  long tolerance_ms; /* durations closer than this are the same */
+  int timing;        /* timing rows count as differences */
 };
 
 enum tc_cmp_kind {
-  TC_CMP_BEHAVIOUR,   /* values seen by the runs differ, or one lacks it */
-  TC_CMP_UNOBSERVED,  /* differs only where a run could not observe */
-  TC_CMP_TIMING,      /* durations beyond the tolerance */
+  TC_CMP_BEHAVIOUR,  /* values seen by the runs differ, or one lacks it */
+  TC_CMP_UNOBSERVED, /* differs only where a run could not observe */
+  TC_CMP_TIMING,     /* durations beyond the tolerance */
 };
 
 struct tc_cmp_row {
   char *case_name;
   char *item;
-  char **cells;  /* one per run */
+  char **cells; /* one per run */
   enum tc_cmp_kind kind;
-  int counts;    /* a difference for the exit status */
+  int counts; /* a difference for the exit status */
 };
 
 struct tc_cmp_report {
   size_t nruns;
-  char **labels;         /* column headers, one per run */
+  char **labels;          /* column headers, one per run */
   size_t ncases, nchecks; /* compared: the union over the runs */
   struct tc_cmp_row *rows;
-  size_t nrows;
-  size_t ncounted;       /* rows that count */
+  size_t nrows, rows_cap; /* rows_cap: allocated, for tc_cmp_build */
+  size_t ncounted;        /* rows that count */
 };
 
 /* Compares n runs (n >= 1). 0 or -ENOMEM. */

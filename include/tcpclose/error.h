@@ -5,6 +5,8 @@
  * wrong, the function also fills a tc_err with one line of text, ready to be
  * printed as is ("cases/x.case:7: unknown action 'sned' for client ...").
  * Nothing below the CLI prints: errors travel up in these two values.
+ * A tc_err is a plain buffer the caller owns; the functions here are pure
+ * (any thread).
  */
 #ifndef TCPCLOSE_ERROR_H
 #define TCPCLOSE_ERROR_H
@@ -19,8 +21,7 @@ typedef struct tc_err {
 
 /* Formats msg into err (when err is not NULL) and returns code, so that a
  * failure path reads `return tc_errf(err, -EINVAL, "...", ...);`. */
-int tc_errf(tc_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int tc_errf(tc_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Symbolic name of an errno ("ECONNRESET"), or NULL when tcpclose does not
  * know it. Names are what case files use in `expect ROLE error NAME`. */

@@ -5,9 +5,15 @@
  * (a connection, found also once orphaned or as a TIME_WAIT mini-socket) or,
  * with `listener` set, the listening socket on local address and port.
  * A query with no match is answered with state TC_STATE_GONE.
- * Backends live in observe_<name>.c behind one table; tc_observer_open(NULL)
- * picks the best this system allows. Runs in the runner's process; not
- * thread-safe (one observer per thread).
+ * Each backend lives in observe_<name>.c behind one table
+ * (harness/observe_backend.h); observe_registry_<system>.c lists this
+ * build's backends in order of preference, and tc_observer_open(NULL) opens
+ * the first that can run here. An observer sees the network namespace the
+ * opening thread was in (the runner opens it inside the case's namespace)
+ * and owns what it opened there until tc_observer_close(). Calls block the
+ * calling thread until answered (the netstat backend spawns `netstat` and
+ * waits for it); the runner calls them on its loop thread. Not thread-safe:
+ * one thread uses an observer at a time.
  */
 #ifndef TCPCLOSE_OBSERVE_H
 #define TCPCLOSE_OBSERVE_H
@@ -25,7 +31,8 @@ struct tc_query {
 typedef struct tc_observer tc_observer;
 
 /* Opens the named backend ("procfs"), or the best available one for NULL.
- * Fails with err naming the backend and why it cannot run here. */
+ * 0, or a negative errno with err naming the backend and why it cannot run
+ * here (-ENOENT and the names this build has, for an unknown name). */
 int tc_observer_open(const char *name, tc_observer **out, tc_err *err);
 
 const char *tc_observer_name(const tc_observer *obs);
@@ -33,9 +40,9 @@ const char *tc_observer_name(const tc_observer *obs);
 /* Whether the observer shows socket timers and the time left on them. */
 int tc_observer_has_timers(const tc_observer *obs);
 
-/* Fills out[i] for each of the n queries. */
-int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n,
-                         struct tc_sock *out, tc_err *err);
+/* Fills out[i] for each of the n queries. 0, or a negative errno + err. */
+int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n, struct tc_sock *out,
+                         tc_err *err);
 
 void tc_observer_close(tc_observer *obs);
 

@@ -1,8 +1,8 @@
-/* netstat.h - parsers of `netstat` socket lines, for systems without
- * /proc/net/tcp.
+/* observe_netstat_parse.h - parsers of `netstat` socket lines, for systems
+ * without /proc/net/tcp (used by observe_netstat.c).
  *
- * Contract: pure text parsing, no I/O, so that each layout is tested on any
- * machine with verbatim output of its system (tests/fixtures/netstat_*.txt).
+ * Contract: pure text parsing, no I/O, no allocation, no state (any thread),
+ * so that each layout is tested on any machine with verbatim output of its system (tests/fixtures/netstat_*.txt).
  * One call parses one line; anything that is not a TCP socket line (titles,
  * column headers, UDP and UNIX sockets, blank lines, names instead of
  * numbers) is answered -EINVAL, so a caller can feed every line it read.
@@ -38,8 +38,7 @@ enum tc_netstat_layout {
 
 /* Parses one line of the given layout into out. 0, or -EINVAL when the line
  * is not a TCP socket line of that layout. */
-int tc_netstat_parse_line(const char *line, enum tc_netstat_layout layout,
-                          struct tc_sock *out);
+int tc_netstat_parse_line(const char *line, enum tc_netstat_layout layout, struct tc_sock *out);
 
 /* enum tc_state for a state name as that layout prints it ("FIN_WAIT_2",
  * "LISTENING", "FIN_WAIT2"); -1 when the name is not one of its states. */
@@ -48,7 +47,7 @@ int tc_netstat_state(const char *name, enum tc_netstat_layout layout);
 /* Parses one address column ("127.0.0.1.5000", "[::1]:5000", ":::5000").
  * family is the family a wildcard "*" stands for (AF_INET or AF_INET6);
  * the address itself decides otherwise. 0 or -EINVAL. */
-int tc_netstat_parse_endpoint(const char *text, enum tc_netstat_layout layout,
-                              int family, struct tc_addr *a);
+int tc_netstat_parse_endpoint(const char *text, enum tc_netstat_layout layout, int family,
+                              struct tc_addr *a);
 
 #endif

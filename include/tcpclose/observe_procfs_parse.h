@@ -1,7 +1,8 @@
-/* observe_procfs_parse.h - parser of Linux's /proc/net/tcp and /proc/net/tcp6 lines.
+/* observe_procfs_parse.h - parser of Linux's /proc/net/tcp and /proc/net/tcp6
+ * lines (used by observe_procfs.c).
  *
- * Contract: pure text parsing, no I/O, so that it is tested on fixture text
- * and usable on any system. One call parses one socket line; the header line
+ * Contract: pure text parsing, no I/O, no allocation, no state (any thread),
+ * so that it is tested on fixture text and usable on any system. One call parses one socket line; the header line
  * is the caller's to skip. Addresses in those files are the kernel's
  * network-order words printed with %08X as native integers, so decoding
  * depends on this host's byte order, as the kernel's printing did.

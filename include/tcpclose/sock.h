@@ -1,8 +1,9 @@
 /* sock.h - what tcpclose knows of one kernel socket.
  *
- * Contract: plain values, no ownership. Addresses are kept in network byte
- * order as the kernel has them; ports in host order. An observer fills a
- * tc_sock; state TC_STATE_GONE means the kernel has no such socket.
+ * Contract: plain values, no ownership, no allocation; the functions are
+ * pure (any thread). Addresses are kept in network byte order as the kernel
+ * has them; ports in host order. An observer fills a tc_sock; state
+ * TC_STATE_GONE means the kernel has no such socket.
  */
 #ifndef TCPCLOSE_SOCK_H
 #define TCPCLOSE_SOCK_H
@@ -11,8 +12,8 @@
 #include <stdint.h>
 
 struct tc_addr {
-  int family;         /* AF_INET or AF_INET6 */
-  uint8_t bytes[16];  /* 4 used for AF_INET */
+  int family;        /* AF_INET or AF_INET6 */
+  uint8_t bytes[16]; /* 4 used for AF_INET */
   uint16_t port;
 };
 
@@ -26,18 +27,18 @@ enum tc_timer {
   TC_TIMER_RETRANSMIT = 1,
   TC_TIMER_KEEPALIVE = 2, /* also the orphaned FIN_WAIT2 timer */
   TC_TIMER_TIMEWAIT = 3,
-  TC_TIMER_PROBE = 4,     /* zero-window probe */
+  TC_TIMER_PROBE = 4, /* zero-window probe */
 };
 
 struct tc_sock {
-  int state;              /* enum tc_state */
+  int state; /* enum tc_state */
   struct tc_tuple tuple;
-  uint32_t sendq;         /* bytes not yet acknowledged (LISTEN: backlog) */
-  uint32_t recvq;         /* bytes not yet read (LISTEN: accept queue) */
-  int timer;              /* enum tc_timer */
-  long timer_ms;          /* time left on it */
+  uint32_t sendq; /* bytes not yet acknowledged (LISTEN: backlog) */
+  uint32_t recvq; /* bytes not yet read (LISTEN: accept queue) */
+  int timer;      /* enum tc_timer */
+  long timer_ms;  /* time left on it */
   unsigned retransmits;
-  unsigned long inode;    /* 0 once no process holds the socket */
+  unsigned long inode; /* 0 once no process holds the socket */
 };
 
 #define TC_ADDR_STRLEN 64

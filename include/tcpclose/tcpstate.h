@@ -3,7 +3,8 @@
  * Contract: the numbering follows Linux's TCP_* constants (what /proc/net/tcp
  * and sock_diag print), so Linux observers need no table; observers for other
  * systems map their names onto these. TC_STATE_GONE means "no socket left",
- * which is itself an answer a case can expect.
+ * which is itself an answer a case can expect. The names are static strings;
+ * the functions are pure (any thread).
  */
 #ifndef TCPCLOSE_TCPSTATE_H
 #define TCPCLOSE_TCPSTATE_H

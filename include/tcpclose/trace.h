@@ -29,7 +29,12 @@
  * loopback the peer's tcp_receive_reset usually comes first. The kernel's
  * TCP_NEW_SYN_RECV (12, a request socket) is reported as SYN_RECV.
  * Times are CLOCK_MONOTONIC microseconds (the clock of uv_hrtime()).
- * Runs in the runner's thread; not thread-safe.
+ * A tc_trace owns its instance and its events. Not thread-safe: one thread
+ * uses a trace at a time (the runner opens and closes it on libuv's
+ * threadpool, where opening takes a good part of a second, and polls it on
+ * its loop thread); traces of different cases may be opened at once from
+ * several threads. Builds without the Linux components have trace_none.c:
+ * tc_trace_open() fails with -ENOTSUP and one line saying why.
  */
 #ifndef TCPCLOSE_TRACE_H
 #define TCPCLOSE_TRACE_H
@@ -48,21 +53,26 @@ enum tc_trace_kind {
 };
 
 struct tc_trace_event {
-  int64_t t_us;            /* CLOCK_MONOTONIC, microseconds */
+  int64_t t_us; /* CLOCK_MONOTONIC, microseconds */
   enum tc_trace_kind kind;
-  struct tc_tuple tuple;   /* local = the socket's own saddr:sport */
-  int from, to;            /* TC_TRACE_STATE: enum tc_state values. SEND_RESET:
+  struct tc_tuple tuple; /* local = the socket's own saddr:sport */
+  int from, to;          /* TC_TRACE_STATE: enum tc_state values. SEND_RESET:
                               from = the sender's state (TC_STATE_GONE when no
                               socket owns the segment), to = -1. Others: -1 */
-  char reason[40];         /* tcp_send_reset's reason (kernels >= 6.10) as the
+  char reason[40];       /* tcp_send_reset's reason (kernels >= 6.10) as the
                               kernel names it ("TCP_ABORT_ON_CLOSE"), else "" */
-  uint64_t sk;             /* the kernel's socket address: the same for every
+  uint64_t sk;           /* the kernel's socket address: the same for every
                               event of one socket while it lives; 0 if none */
 };
 
 typedef struct tc_trace tc_trace;
 
+/* 0, or a negative errno + err (then *out is NULL or not set). */
 int tc_trace_open(uint16_t port, tc_trace **out, tc_err *err);
+
+/* 0, -ENOBUFS when the kernel dropped events, or another negative errno +
+ * err (the buffers could not be read, or a record lacks a field tcpclose
+ * needs); what could be read is kept in every case. */
 int tc_trace_poll(tc_trace *t, tc_err *err);
 
 /* The events so far, in kernel time order. Valid until the next poll/close. */

@@ -1,7 +1,7 @@
 /* wire.h - the case's segments on the wire, captured with libpcap.
  *
  * Contract: tc_wire_open() starts capturing, on the loopback interface of
- * the calling process's network namespace, every TCP segment to or from one
+ * the calling thread's network namespace, every TCP segment to or from one
  * port (the server's listening port: it is in every segment of the case).
  * It needs CAP_NET_RAW and fails with a one-line reason otherwise, so the
  * caller can skip wire checks and say why. tc_wire_poll() never blocks: it
@@ -14,8 +14,13 @@
  * relative number is 0, as is ack on a segment without ACK; seq_abs/ack_abs
  * always keep the numbers on the wire. Each segment is reported once (on
  * Linux lo a packet socket sees every packet twice, outgoing and incoming;
- * libpcap drops the outgoing copy). Runs in the runner's thread; not
- * thread-safe.
+ * libpcap drops the outgoing copy). A tc_wire owns its pcap handle and its
+ * segments. Not thread-safe: one thread uses a capture at a time (the runner
+ * opens and closes it on libuv's threadpool, opening after moving that
+ * thread into the case's namespace, and polls it on its loop thread).
+ * Builds without the Linux components have wire_none.c: tc_wire_open()
+ * fails with -ENOTSUP and one line saying why; tc_wire_decode() and
+ * tc_wire_flags() (wire_decode.c) are pure and built everywhere.
  */
 #ifndef TCPCLOSE_WIRE_H
 #define TCPCLOSE_WIRE_H
@@ -39,17 +44,18 @@
 #define TC_FLAGS_MAX 12
 
 struct tc_segment {
-  int64_t t_us;            /* CLOCK_MONOTONIC, microseconds */
-  struct tc_addr src, dst; /* with ports */
-  uint8_t tcpflags;        /* TC_TCP_* bits */
+  int64_t t_us;             /* CLOCK_MONOTONIC, microseconds */
+  struct tc_addr src, dst;  /* with ports */
+  uint8_t tcpflags;         /* TC_TCP_* bits */
   char flags[TC_FLAGS_MAX]; /* tcpdump notation: "S", "S.", ".", "P.", "F.", "R", "R.", "FP." */
-  uint32_t seq, ack;       /* relative to each direction's ISN */
+  uint32_t seq, ack;        /* relative to each direction's ISN */
   uint32_t seq_abs, ack_abs;
-  uint32_t len;            /* payload bytes */
+  uint32_t len; /* payload bytes */
 };
 
 typedef struct tc_wire tc_wire;
 
+/* 0, or a negative errno + err (-EPERM without CAP_NET_RAW). */
 int tc_wire_open(uint16_t port, tc_wire **out, tc_err *err);
 
 /* Reads every captured frame waiting; 0 or negative errno + err. A frame
