@@ -88,8 +88,7 @@ static int bsd_family_version(const uint8_t *p) {
   if ((family & 0xFFFF0000u) != 0)
     family = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
   if (family == BSD_AF_INET) return 4;
-  if (family == BSD_AF_INET6_BSD || family == BSD_AF_INET6_FREEBSD ||
-      family == BSD_AF_INET6_DARWIN)
+  if (family == BSD_AF_INET6_BSD || family == BSD_AF_INET6_FREEBSD || family == BSD_AF_INET6_DARWIN)
     return 6;
   return -EINVAL;
 }
@@ -119,8 +118,7 @@ static void set_addr(struct tc_addr *a, int family, const uint8_t *bytes) {
 /* The IPv4 header: addresses into seg, *at where TCP starts, *tcplen the
  * TCP segment's length by the IP total length (not caplen, which the
  * snaplen cuts). A fragment other than the first has no TCP header. */
-static int ipv4(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at,
-                size_t *tcplen) {
+static int ipv4(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at, size_t *tcplen) {
   if (n < 20) return -EINVAL;
   size_t ihl = (size_t)(p[0] & 0x0F) * 4;
   size_t total = get16(p + 2);
@@ -128,6 +126,7 @@ static int ipv4(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at,
   if (p[9] != PROTO_TCP || (get16(p + 6) & 0x1FFF) != 0) return -EINVAL;
   set_addr(&seg->src, AF_INET, p + 12);
   set_addr(&seg->dst, AF_INET, p + 16);
+  seg->ttl = p[8];
   *at = ihl;
   *tcplen = total - ihl;
   return 0;
@@ -150,8 +149,7 @@ static int ipv6_ext_len(int type, const uint8_t *h, size_t n, size_t *len) {
 /* The IPv6 header and its extension headers, as ipv4() does; the payload
  * length counts the extension headers, so each is taken off *tcplen. A
  * jumbogram's payload length of 0 leaves no room for TCP: rejected. */
-static int ipv6(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at,
-                size_t *tcplen) {
+static int ipv6(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at, size_t *tcplen) {
   if (n < 40) return -EINVAL;
   size_t left = get16(p + 4), off = 40;
   int next = p[6];
@@ -166,9 +164,45 @@ static int ipv6(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at,
   }
   set_addr(&seg->src, AF_INET6, p + 8);
   set_addr(&seg->dst, AF_INET6, p + 24);
+  seg->ttl = p[7];
   *at = off;
   *tcplen = left;
   return 0;
+}
+
+/* TCP option kinds and lengths (RFC 9293 3.2, RFC 7323 2.2 and 3.2). */
+#define OPT_EOL 0
+#define OPT_NOP 1
+#define OPT_WSCALE 3
+#define OPT_WSCALE_LEN 3
+#define OPT_TS 8
+#define OPT_TS_LEN 10
+
+static void tcp_option(const uint8_t *o, size_t len, struct tc_segment *seg) {
+  if (o[0] == OPT_WSCALE && len == OPT_WSCALE_LEN) {
+    seg->has_wscale = 1;
+    seg->wscale = o[2];
+  } else if (o[0] == OPT_TS && len == OPT_TS_LEN) {
+    seg->has_ts = 1;
+    seg->tsval = get32(o + 2);
+    seg->tsecr = get32(o + 6);
+  }
+}
+
+/* The options at o, n of them captured: each kind-length-value read in
+ * turn; a length that is under 2 or runs past what was captured ends the
+ * list, since nothing after it can be trusted to start an option. */
+static void tcp_options(const uint8_t *o, size_t n, struct tc_segment *seg) {
+  size_t at = 0;
+  while (at < n && o[at] != OPT_EOL) {
+    if (o[at] == OPT_NOP) {
+      at++;
+      continue;
+    }
+    if (n - at < 2 || o[at + 1] < 2 || o[at + 1] > n - at) return;
+    tcp_option(o + at, o[at + 1], seg);
+    at += o[at + 1];
+  }
 }
 
 /* The TCP header at t (n bytes captured, tcplen by the IP header). */
@@ -182,7 +216,9 @@ static int tcp(const uint8_t *t, size_t n, size_t tcplen, struct tc_segment *seg
   seg->ack = seg->ack_abs = get32(t + 8);
   seg->tcpflags = t[13];
   tc_wire_flags(t[13], seg->flags);
+  seg->win = get16(t + 14);
   seg->len = (uint32_t)(tcplen - hlen);
+  tcp_options(t + 20, (n < hlen ? n : hlen) - 20, seg);
   return 0;
 }
 
@@ -195,7 +231,7 @@ int tc_wire_decode(int linktype, const uint8_t *frame, size_t caplen, struct tc_
   size_t n = caplen - off;
   int v = ip[0] >> 4;
   if (version != 0 && v != version) return -EINVAL;
-  int rc = v == 4 ? ipv4(ip, n, seg, &at, &tcplen)
+  int rc = v == 4   ? ipv4(ip, n, seg, &at, &tcplen)
            : v == 6 ? ipv6(ip, n, seg, &at, &tcplen)
                     : -EINVAL;
   if (rc == 0) rc = tcp(ip + at, n - at, tcplen, seg);

@@ -7,7 +7,8 @@
  * for it: frames 1-19 IPv4, 20-38 IPv6, per family an orderly close with 6
  * bytes of data, a bare R from an orphaned FIN_WAIT2 and an R. from
  * SO_LINGER{1,0}. The wire_live tests capture a close they make themselves;
- * they need root and skip without it. */
+ * they need root and skip without it. The window, window scale and
+ * timestamp options are checked against tcpdump's print of the same frames. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <ctype.h>
@@ -129,6 +130,10 @@ static void assert_same_segment(const struct tc_segment *a, const struct tc_segm
   cr_assert_eq(a->seq_abs, b->seq_abs);
   cr_assert_eq(a->ack_abs, b->ack_abs);
   cr_assert_eq(a->len, b->len);
+  cr_assert_eq(a->win, b->win);
+  cr_assert_eq(a->has_ts, b->has_ts);
+  cr_assert_eq(a->tsval, b->tsval);
+  cr_assert_eq(a->tsecr, b->tsecr);
 }
 
 /* ---- tcpdump's own line for each frame ---- */
@@ -161,7 +166,8 @@ static uint32_t number_after(const char *line, const char *key, int *found) {
 static struct printed parse_printed(const char *line) {
   struct printed p;
   int v6 = strncmp(line, "IP6 ", 4) == 0, found;
-  const char *src = strchr(line, ' ') + 1, *gt = strstr(line, " > "), *colon = strstr(line, ": Flags [");
+  const char *src = strchr(line, ' ') + 1, *gt = strstr(line, " > "),
+             *colon = strstr(line, ": Flags [");
   cr_assert(gt != NULL && colon != NULL, "unexpected tcpdump line: %s", line);
   endpoint(src, (size_t)(gt - src), v6, p.src);
   endpoint(gt + 3, (size_t)(colon - gt - 3), v6, p.dst);
@@ -196,7 +202,8 @@ Test(wire_fixture, every_frame_decodes_as_tcpdump_printed_it) {
     assert_addr(&s.src, p.src);
     assert_addr(&s.dst, p.dst);
     cr_assert_str_eq(s.flags, p.flags, "frame %u", frames[i].number);
-    cr_assert_eq(s.len, p.len, "frame %u: expected len %u but got %u", frames[i].number, p.len, s.len);
+    cr_assert_eq(s.len, p.len, "frame %u: expected len %u but got %u", frames[i].number, p.len,
+                 s.len);
     cr_assert_eq(p.has_ack, (s.tcpflags & TC_TCP_ACK) != 0, "frame %u", frames[i].number);
     if (printed_relative(&s)) continue;
     if (p.has_seq) cr_assert_eq(s.seq_abs, p.seq, "frame %u", frames[i].number);
@@ -212,8 +219,11 @@ Test(wire_fixture, relative_numbers_are_tcpdumps) {
     cr_assert_eq(tc__wire_number(&isns, &s), 0);
     struct printed p = parse_printed(frames[i].line);
     if (!printed_relative(&s)) continue;
-    if (p.has_seq) cr_assert_eq(s.seq, p.seq, "frame %u: expected seq %u but got %u", frames[i].number, p.seq, s.seq);
-    cr_assert_eq(s.ack, p.ack, "frame %u: expected ack %u but got %u", frames[i].number, p.ack, s.ack);
+    if (p.has_seq)
+      cr_assert_eq(s.seq, p.seq, "frame %u: expected seq %u but got %u", frames[i].number, p.seq,
+                   s.seq);
+    cr_assert_eq(s.ack, p.ack, "frame %u: expected ack %u but got %u", frames[i].number, p.ack,
+                 s.ack);
     compared++;
   }
   cr_assert_eq(compared, 24, "expected 24 segments tcpdump numbers relative, got %zu", compared);
@@ -302,8 +312,10 @@ static void assert_numbered(unsigned first, const struct rel *want, size_t n) {
     struct tc_segment s = decode_frame(first + (unsigned)i);
     cr_assert_eq(tc__wire_number(&isns, &s), 0);
     cr_assert_str_eq(s.flags, want[i].flags, "frame %zu", first + i);
-    cr_assert_eq(s.seq, want[i].seq, "frame %zu: expected seq %u but got %u", first + i, want[i].seq, s.seq);
-    cr_assert_eq(s.ack, want[i].ack, "frame %zu: expected ack %u but got %u", first + i, want[i].ack, s.ack);
+    cr_assert_eq(s.seq, want[i].seq, "frame %zu: expected seq %u but got %u", first + i,
+                 want[i].seq, s.seq);
+    cr_assert_eq(s.ack, want[i].ack, "frame %zu: expected ack %u but got %u", first + i,
+                 want[i].ack, s.ack);
     cr_assert_eq(s.len, want[i].len, "frame %zu", first + i);
   }
   tc__wire_isns_free(&isns);
@@ -311,8 +323,8 @@ static void assert_numbered(unsigned first, const struct rel *want, size_t n) {
 
 Test(wire_fixture, orderly_close_counts_from_each_isn) {
   static const struct rel want[] = {
-      {"S", 0, 0, 0},  {"S.", 0, 1, 0}, {".", 1, 1, 0},  {"P.", 1, 1, 6},
-      {".", 1, 7, 0},  {"F.", 7, 1, 0}, {"F.", 1, 8, 0}, {".", 8, 2, 0},
+      {"S", 0, 0, 0}, {"S.", 0, 1, 0}, {".", 1, 1, 0},  {"P.", 1, 1, 6},
+      {".", 1, 7, 0}, {"F.", 7, 1, 0}, {"F.", 1, 8, 0}, {".", 8, 2, 0},
   };
   assert_numbered(1, want, 8);  /* IPv4 */
   assert_numbered(20, want, 8); /* IPv6 */
@@ -428,7 +440,8 @@ Test(wire_fixture, raw_ip) {
 
 /* ---- what is not a TCP segment ---- */
 
-static int decode_edited(unsigned number, size_t at, const uint8_t *patch, size_t n, size_t caplen) {
+static int decode_edited(unsigned number, size_t at, const uint8_t *patch, size_t n,
+                         size_t caplen) {
   const struct frame *f = frame_no(number);
   uint8_t buf[MAX_FRAME];
   memcpy(buf, f->bytes, f->len);
@@ -441,9 +454,11 @@ Test(wire_fixture, every_cut_before_the_fixed_tcp_header_is_rejected) {
   struct tc_segment s;
   const struct frame *v4 = frame_no(1), *v6 = frame_no(20);
   for (size_t cut = 0; cut < ETH_LEN + 20 + 20; cut++)
-    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v4->bytes, cut, &s), -EINVAL, "IPv4 cut at %zu", cut);
+    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v4->bytes, cut, &s), -EINVAL, "IPv4 cut at %zu",
+                 cut);
   for (size_t cut = 0; cut < ETH_LEN + 40 + 20; cut++)
-    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v6->bytes, cut, &s), -EINVAL, "IPv6 cut at %zu", cut);
+    cr_assert_eq(tc_wire_decode(TEST_DLT_EN10MB, v6->bytes, cut, &s), -EINVAL, "IPv6 cut at %zu",
+                 cut);
   s = decode_ok(TEST_DLT_EN10MB, v4->bytes, ETH_LEN + 20 + 20);
   cr_assert_str_eq(s.flags, "S", "TCP options may be cut off");
   s = decode_ok(TEST_DLT_EN10MB, v6->bytes, ETH_LEN + 40 + 20);
@@ -498,6 +513,89 @@ Test(wire_fixture, bad_tcp_data_offsets_are_rejected) {
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff4, 1, 0), -EINVAL, "data offset 4");
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff9, 1, 0), -EINVAL, "past the IP length");
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff8, 1, 0), 0, "the frame as captured");
+}
+
+/* ---- the window and the options injection needs ---- */
+
+struct printed_opts {
+  uint32_t win, tsval, tsecr, wscale;
+  int has_ts, has_wscale;
+};
+
+static struct printed_opts parse_printed_opts(const char *line) {
+  struct printed_opts o;
+  int found;
+  o.win = number_after(line, ", win ", &found);
+  cr_assert(found, "no window in: %s", line);
+  o.tsval = number_after(line, "TS val ", &o.has_ts);
+  o.tsecr = number_after(line, " ecr ", &found);
+  cr_assert_eq(found, o.has_ts, "TS val without ecr in: %s", line);
+  o.wscale = number_after(line, "wscale ", &o.has_wscale);
+  return o;
+}
+
+Test(wire_fixture, window_and_options_are_tcpdumps) {
+  size_t with_ts = 0, with_wscale = 0;
+  for (size_t i = 0; i < nframes; i++) {
+    unsigned no = frames[i].number;
+    struct tc_segment s = decode_ok(TEST_DLT_EN10MB, frames[i].bytes, frames[i].len);
+    struct printed_opts o = parse_printed_opts(frames[i].line);
+    cr_assert_eq(s.win, o.win, "frame %u: expected win %u but got %u", no, o.win, s.win);
+    cr_assert_eq(s.has_ts, o.has_ts, "frame %u: timestamp option", no);
+    cr_assert_eq(s.tsval, o.tsval, "frame %u: expected TSval %u but got %u", no, o.tsval, s.tsval);
+    cr_assert_eq(s.tsecr, o.tsecr, "frame %u: expected TSecr %u but got %u", no, o.tsecr, s.tsecr);
+    cr_assert_eq(s.has_wscale, o.has_wscale, "frame %u: window scale option", no);
+    cr_assert_eq(s.wscale, o.wscale, "frame %u: expected wscale %u but got %u", no, o.wscale,
+                 s.wscale);
+    with_ts += s.has_ts;
+    with_wscale += s.has_wscale;
+  }
+  /* every segment but the two bare R carries TS; the 12 SYNs carry wscale */
+  cr_assert_eq(with_ts, 36, "expected 36 segments with timestamps but got %zu", with_ts);
+  cr_assert_eq(with_wscale, 12, "expected 12 SYNs with wscale but got %zu", with_wscale);
+}
+
+Test(wire_fixture, ttl_and_hop_limit_are_the_kernels_default) {
+  for (size_t i = 0; i < nframes; i++) {
+    struct tc_segment s = decode_ok(TEST_DLT_EN10MB, frames[i].bytes, frames[i].len);
+    cr_assert_eq(s.ttl, 64, "frame %u: expected TTL 64 but got %u", frames[i].number, s.ttl);
+    cr_assert_neq(s.ttl, TC_INJECT_TTL);
+  }
+}
+
+/* Frame 1, a SYN: options mss (4 bytes), sackOK (2), TS (10), nop, wscale
+ * (3) after the fixed header, at OPT. */
+#define OPT (ETH_LEN + 20 + 20)
+
+Test(wire_fixture, options_cut_by_the_snaplen_keep_what_came_before) {
+  const struct frame *f = frame_no(1);
+  struct tc_segment s = decode_ok(TEST_DLT_EN10MB, f->bytes, OPT + 6 + 9);
+  cr_assert(!s.has_ts && !s.has_wscale, "cut inside TS");
+  s = decode_ok(TEST_DLT_EN10MB, f->bytes, OPT + 6 + 10 + 1 + 2);
+  cr_assert(s.has_ts && !s.has_wscale, "cut inside wscale");
+  cr_assert_eq(s.tsval, 4265372592u);
+  s = decode_ok(TEST_DLT_EN10MB, f->bytes, f->len);
+  cr_assert(s.has_ts && s.has_wscale && s.wscale == 10);
+}
+
+static struct tc_segment decode_patched(unsigned number, size_t at, uint8_t byte) {
+  const struct frame *f = frame_no(number);
+  uint8_t buf[MAX_FRAME];
+  memcpy(buf, f->bytes, f->len);
+  buf[at] = byte;
+  return decode_ok(TEST_DLT_EN10MB, buf, f->len);
+}
+
+Test(wire_fixture, a_malformed_option_ends_the_list) {
+  /* frame 3, a pure ACK: nop, nop, TS; its TS length byte at OPT + 3 */
+  cr_assert(decode_patched(3, OPT + 3, 10).has_ts, "the frame as captured");
+  cr_assert(!decode_patched(3, OPT + 3, 1).has_ts, "option length 1");
+  cr_assert(!decode_patched(3, OPT + 3, 0).has_ts, "option length 0");
+  cr_assert(!decode_patched(3, OPT + 3, 11).has_ts, "past the header");
+  cr_assert(!decode_patched(3, OPT, 0).has_ts, "EOL first");
+  /* an unknown kind of the right shape is stepped over */
+  struct tc_segment s = decode_patched(1, OPT, 99);
+  cr_assert(s.has_ts && s.has_wscale, "unknown kind 99 in place of mss");
 }
 
 /* Frame 23 with an 8-byte extension header between IPv6 and TCP. */
@@ -686,7 +784,8 @@ static const struct tc_segment *collect(tc_wire *w, const struct tc_addr *client
 static void log_segments(const char *host, const struct tc_segment *g, size_t n,
                          const struct tc_addr *client, int64_t t0) {
   char buf[TC_ADDR_STRLEN];
-  fprintf(stderr, "wire capture on %s, client %s:\n", host, tc_addr_format(client, buf, sizeof buf));
+  fprintf(stderr, "wire capture on %s, client %s:\n", host,
+          tc_addr_format(client, buf, sizeof buf));
   for (size_t i = 0; i < n; i++)
     fprintf(stderr, "  %2zu %+8.3f ms  %s  %-4s seq %u ack %u len %u\n", i + 1,
             (double)(g[i].t_us - t0) / 1000.0,
@@ -697,7 +796,8 @@ static void log_segments(const char *host, const struct tc_segment *g, size_t n,
 static void assert_seg(const struct tc_segment *g, const struct tc_addr *from,
                        const struct tc_addr *to, const char *flags, uint32_t seq, uint32_t ack,
                        uint32_t len) {
-  cr_assert(tc_addr_equal(&g->src, from) && tc_addr_equal(&g->dst, to), "direction of %s", g->flags);
+  cr_assert(tc_addr_equal(&g->src, from) && tc_addr_equal(&g->dst, to), "direction of %s",
+            g->flags);
   cr_assert_str_eq(g->flags, flags);
   cr_assert_eq(g->seq, seq, "%s: expected seq %u but got %u", flags, seq, g->seq);
   cr_assert_eq(g->ack, ack, "%s: expected ack %u but got %u", flags, ack, g->ack);
