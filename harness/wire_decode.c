@@ -282,7 +282,10 @@ static int isn_learn(struct tc__wire_isns *t, const struct tc_segment *seg) {
 }
 
 int tc__wire_number(struct tc__wire_isns *t, struct tc_segment *seg) {
-  int rc = (seg->tcpflags & TC_TCP_SYN) ? isn_learn(t, seg) : 0;
+  /* an injected SYN (in a window, or a TIME_WAIT's new connection) is not
+   * the real sender's: the case reads the connection's own numbers */
+  int learn = (seg->tcpflags & TC_TCP_SYN) && seg->ttl != TC_INJECT_TTL;
+  int rc = learn ? isn_learn(t, seg) : 0;
   const struct tc__wire_isn *own = isn_find(t, &seg->src, &seg->dst);
   const struct tc__wire_isn *peer = isn_find(t, &seg->dst, &seg->src);
   /* unsigned arithmetic wraps modulo 2^32, as sequence numbers do */

@@ -515,6 +515,23 @@ Test(wire_fixture, bad_tcp_data_offsets_are_rejected) {
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff8, 1, 0), 0, "the frame as captured");
 }
 
+/* Frame 1 (the client's SYN) again, as tcpclose would inject it: TTL 255. */
+Test(wire_fixture, an_injected_syn_does_not_restart_the_count) {
+  struct tc__wire_isns isns = {0};
+  for (unsigned no = 1; no <= 4; no++) {
+    struct tc_segment s = decode_frame(no);
+    cr_assert_eq(tc__wire_number(&isns, &s), 0);
+  }
+  struct tc_segment syn = decode_frame(1), data = decode_frame(4);
+  syn.ttl = TC_INJECT_TTL;
+  syn.seq_abs += 1000;
+  cr_assert_eq(tc__wire_number(&isns, &syn), 0);
+  cr_assert_eq(syn.seq, 1000, "expected the injected SYN at seq 1000 but got %u", syn.seq);
+  cr_assert_eq(tc__wire_number(&isns, &data), 0);
+  cr_assert_eq(data.seq, 1, "expected the data still at seq 1 but got %u", data.seq);
+  tc__wire_isns_free(&isns);
+}
+
 /* ---- the window and the options injection needs ---- */
 
 struct printed_opts {

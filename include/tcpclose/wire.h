@@ -10,7 +10,8 @@
  * clock of uv_hrtime()), so they line up with trace events and steps.
  * seq/ack are relative, as tcpdump prints them: each direction's sequence
  * numbers count from that direction's SYN (its ISN), and ack from the other
- * direction's; a SYN is seq 0. Where the ISN is unknown (no SYN seen) the
+ * direction's; a SYN is seq 0 (an injected SYN, TTL TC_INJECT_TTL, keeps
+ * the connection's numbering and shows its offset). Where the ISN is unknown (no SYN seen) the
  * relative number is 0, as is ack on a segment without ACK; seq_abs/ack_abs
  * always keep the numbers on the wire. Each segment is reported once (on
  * Linux lo a packet socket sees every packet twice, outgoing and incoming;
