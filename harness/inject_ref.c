@@ -32,19 +32,6 @@ static int counts(const struct tc_segment *s) {
   return s->ttl != TC_INJECT_TTL && !(s->tcpflags & TC_TCP_RST);
 }
 
-/* Index of the connection's latest SYN without ACK (a new connection),
- * 0 when the capture starts after it. */
-static size_t connection_start(const struct tc_segment *segs, size_t n, const struct tc_addr *a,
-                               const struct tc_addr *b) {
-  size_t start = 0;
-  for (size_t i = 0; i < n; i++) {
-    const struct tc_segment *s = &segs[i];
-    int ours = same_way(s, a, b) || same_way(s, b, a);
-    if (ours && counts(s) && (s->tcpflags & (TC_TCP_SYN | TC_TCP_ACK)) == TC_TCP_SYN) start = i;
-  }
-  return start;
-}
-
 static void read_segment(struct dir_acc *d, const struct tc_segment *s) {
   int syn = (s->tcpflags & TC_TCP_SYN) != 0, fin = (s->tcpflags & TC_TCP_FIN) != 0;
   uint32_t end = s->seq_abs + s->len + (uint32_t)syn + (uint32_t)fin;
@@ -82,12 +69,17 @@ static void finish(struct dir_acc *snd, const struct dir_acc *rcv, int scaled) {
 int tc__inject_ref_compute(const struct tc_segment *segs, size_t n, const struct tc_addr *from,
                            const struct tc_addr *to, struct tc__inject_ref *out, tc_err *err) {
   struct dir_acc fwd = {0}, rev = {0};
-  for (size_t i = connection_start(segs, n, from, to); i < n; i++) {
-    if (!counts(&segs[i])) continue;
-    if (same_way(&segs[i], from, to))
-      read_segment(&fwd, &segs[i]);
-    else if (same_way(&segs[i], to, from))
-      read_segment(&rev, &segs[i]);
+  for (size_t i = 0; i < n; i++) {
+    const struct tc_segment *s = &segs[i];
+    struct dir_acc *d = same_way(s, from, to) ? &fwd : same_way(s, to, from) ? &rev : NULL;
+    if (d == NULL || !counts(s)) continue;
+    /* a side's second SYN without ACK: a new connection on the 4-tuple (or
+     * a retransmitted SYN, which starts the same one again) */
+    if ((s->tcpflags & (TC_TCP_SYN | TC_TCP_ACK)) == TC_TCP_SYN && d->syn_seen) {
+      memset(&fwd, 0, sizeof fwd);
+      memset(&rev, 0, sizeof rev);
+    }
+    read_segment(d, s);
   }
   memset(out, 0, sizeof *out);
   if (!fwd.out.seen || !rev.out.seen) {

@@ -3,8 +3,8 @@
  * Contract: pure functions, no I/O, portable. tc__inject_ref_compute()
  * reads the captured segments of a port (tc_wire_segments(), capture
  * order) and keeps those of one connection: the 4-tuple from -> to in both
- * directions, from its latest SYN without ACK on (a new connection on the
- * same 4-tuple starts the count again). Segments tcpclose injected (TTL
+ * directions, from its latest connection on (a side's second SYN without
+ * ACK, as a new connection on a TIME_WAIT 4-tuple sends, starts again). Segments tcpclose injected (TTL
  * TC_INJECT_TTL) and RSTs are left out: neither is the real sender's
  * sequence space, and a RST's numbers may echo a crafted segment.
  *

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture_frames.h"
 #include "tcpclose/sock.h"
 #include "tcpclose/wire.h"
 #include "wire_decode.h"
@@ -35,54 +36,10 @@
 #define TEST_DLT_LINUX_SLL2 276
 
 #define ETH_LEN 14
-#define MAX_FRAMES 48
-#define MAX_FRAME 256
-
-struct frame {
-  unsigned number;
-  char line[512]; /* what tcpdump printed for it */
-  uint8_t bytes[MAX_FRAME];
-  size_t len;
-};
-
 static struct frame frames[MAX_FRAMES];
 static size_t nframes;
 
-/* "\t0x0010:  003c 792b 4000 ..." appends its bytes to f. */
-static void add_hex(struct frame *f, const char *line) {
-  const char *p = strchr(line, ':');
-  cr_assert_not_null(p, "no offset in hex line: %s", line);
-  for (p++; *p != '\0'; p++) {
-    if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) continue;
-    cr_assert_lt(f->len, MAX_FRAME, "frame %u is longer than %d bytes", f->number, MAX_FRAME);
-    char byte[3] = {p[0], p[1], '\0'};
-    f->bytes[f->len++] = (uint8_t)strtoul(byte, NULL, 16);
-    p++;
-  }
-}
-
-static void load_fixture(void) {
-  char path[1024], line[1024];
-  snprintf(path, sizeof path, "%s/wire_loopback.txt", TCPCLOSE_FIXTURES_DIR);
-  FILE *fp = fopen(path, "r");
-  cr_assert_not_null(fp, "cannot open %s", path);
-  nframes = 0;
-  while (fgets(line, sizeof line, fp) != NULL) {
-    if (line[0] == '#' || line[0] == '\n') continue;
-    if (line[0] == '\t') {
-      cr_assert_gt(nframes, 0, "hex before any frame line");
-      add_hex(&frames[nframes - 1], line);
-      continue;
-    }
-    cr_assert_lt(nframes, MAX_FRAMES);
-    struct frame *f = &frames[nframes++];
-    int at = 0;
-    cr_assert_eq(sscanf(line, " %u %n", &f->number, &at), 1, "not a frame line: %s", line);
-    snprintf(f->line, sizeof f->line, "%s", line + at);
-    f->len = 0;
-  }
-  fclose(fp);
-}
+static void load_fixture(void) { nframes = fixture_frames_load("wire_loopback.txt", frames); }
 
 static const struct frame *frame_no(unsigned number) {
   for (size_t i = 0; i < nframes; i++)
