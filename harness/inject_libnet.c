@@ -66,15 +66,22 @@ static int build_and_write(libnet_t *l, const struct tc__inject_seg *s, const ui
   return libnet_write(l) == -1 ? -1 : 0;
 }
 
+/* libnet_init() closes what it opened before it returns NULL, so errno no
+ * longer holds the socket's failure; its message does, as strerror() wrote
+ * it in this process. */
+static int open_failure(const char *why) {
+  if (strstr(why, strerror(EPERM)) != NULL) return -EPERM;
+  if (strstr(why, strerror(EACCES)) != NULL) return -EACCES;
+  return -EIO;
+}
+
 static int open_raw(int family, libnet_t **l, tc_err *err) {
   char why[LIBNET_ERRBUF_SIZE] = "";
-  errno = 0;
   *l = libnet_init(family == AF_INET ? LIBNET_RAW4 : LIBNET_RAW6, NULL, why);
   if (*l != NULL) return 0;
-  int code = errno ? -errno : -EIO;
   why[strcspn(why, "\n")] = '\0';
-  if (code == -EPERM || code == -EACCES)
-    return tc_errf(err, code, "inject: needs root (raw socket): %s", why);
+  int code = open_failure(why);
+  if (code != -EIO) return tc_errf(err, code, "inject: needs root (raw socket): %s", why);
   return tc_errf(err, code, "inject: cannot open a raw socket: %s", why);
 }
 
