@@ -18,13 +18,13 @@
 enum tc_role { TC_CLIENT = 0, TC_SERVER = 1, TC_ROLE_COUNT = 2 };
 
 enum tc_step_kind {
-  TC_STEP_ACTION, /* ROLE ACTION ...      */
-  TC_STEP_WAIT,   /* wait DURATION        */
-  TC_STEP_SETTLE, /* settle [DURATION]    */
-  TC_STEP_EXPECT, /* expect ROLE ..., observe ROLE */
-  TC_STEP_SYSCTL, /* sysctl NAME=VALUE    */
-  TC_STEP_DROP,   /* drop DIR FLAGS [count=N|all] */
-  TC_STEP_HOLD,   /* hold DIR FLAGS: keep them until release */
+  TC_STEP_ACTION,  /* ROLE ACTION ...      */
+  TC_STEP_WAIT,    /* wait DURATION        */
+  TC_STEP_SETTLE,  /* settle [DURATION]    */
+  TC_STEP_EXPECT,  /* expect ROLE ..., observe ROLE */
+  TC_STEP_SYSCTL,  /* sysctl NAME=VALUE    */
+  TC_STEP_DROP,    /* drop DIR FLAGS [count=N|all] */
+  TC_STEP_HOLD,    /* hold DIR FLAGS: keep them until release */
   TC_STEP_RELEASE, /* release: deliver what is held, in order */
   TC_STEP_INJECT,  /* inject DIR FLAGS [seq=REF] [ack=REF] [len=N] [win=N] [ts=none] */
 };
@@ -132,13 +132,13 @@ struct tc_seq_ref {
  * direction itself, ack= to the reverse one (its RCV.NXT acknowledges what
  * the receiver sent). */
 struct tc_inject_step {
-  enum tc_role from;     /* TC_CLIENT: c>s */
-  char flags[12];        /* tcpdump notation, as written */
-  unsigned char tcpflags; /* the same as TC_TCP_* bits (tcpclose/wire.h) */
+  enum tc_role from;          /* TC_CLIENT: c>s */
+  char flags[12];             /* tcpdump notation, as written */
+  unsigned char tcpflags;     /* the same as TC_TCP_* bits (tcpclose/wire.h) */
   struct tc_seq_ref seq, ack; /* ack is unused without the ACK flag ('.') */
-  unsigned len;          /* filler payload bytes */
-  long win;              /* 0-65535 as sent (not scaled), or TC_INJECT_WIN_LAST */
-  int no_ts;             /* ts=none: no timestamp option even if negotiated */
+  unsigned len;               /* filler payload bytes */
+  long win;                   /* 0-65535 as sent (not scaled), or TC_INJECT_WIN_LAST */
+  int no_ts;                  /* ts=none: no timestamp option even if negotiated */
 };
 
 struct tc_sysctl_step {
