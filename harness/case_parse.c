@@ -162,12 +162,12 @@ static int parse_statement(struct tc__parser *p) {
   if (strcmp(kw, "expect") == 0 || strncmp(kw, "expect[", 7) == 0) return tc__parse_expect(p);
   if (strcmp(kw, "observe") == 0) return tc__parse_observe(p);
   if (strcmp(kw, "family") == 0 || strcmp(kw, "sysctl") == 0 || strcmp(kw, "drop") == 0 ||
-      strcmp(kw, "hold") == 0 || strcmp(kw, "release") == 0)
+      strcmp(kw, "hold") == 0 || strcmp(kw, "release") == 0 || strcmp(kw, "inject") == 0)
     return tc__parse_network(p);
   return tc__perr(p,
-              "unknown statement '%s' (expected case, about, source, tags, family, "
-              "client, server, wait, settle, sysctl, drop, hold, release, expect or observe)",
-              kw);
+                  "unknown statement '%s' (expected case, about, source, tags, family, client, "
+                  "server, wait, settle, sysctl, drop, hold, release, inject, expect or observe)",
+                  kw);
 }
 
 static int parse_lines(struct tc__parser *p, const char *text) {

@@ -52,6 +52,6 @@ size_t tc__decimal_len(const char *s);
 int tc__parse_action(struct tc__parser *p);
 int tc__parse_expect(struct tc__parser *p); /* expect and expect[os,...] */
 int tc__parse_observe(struct tc__parser *p);
-int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop, hold, release */
+int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop, hold, release, inject */
 
 #endif

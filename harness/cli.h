@@ -36,5 +36,6 @@ int tc__cmd_run(int argc, char **argv);
 int tc__cmd_check(int argc, char **argv);
 int tc__cmd_list(int argc, char **argv);
 int tc__cmd_compare(int argc, char **argv);
+int tc__cmd_grid(int argc, char **argv);
 
 #endif

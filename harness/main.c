@@ -16,6 +16,8 @@ static const char usage[] =
     "  check FILE|DIR ...                                validate case files\n"
     "  list [FILE|DIR ...]                               list cases with what they show\n"
     "  compare [--markdown] A.json B.json [...]          where results files differ\n"
+    "  grid [--family ipv4|ipv6] RESULTS.json            the teardown grid of a results file, as "
+    "markdown\n"
     "  --version, --help\n"
     "exit status: 0 all passed, 1 a case failed, 2 bad usage or case file, 130 interrupted\n";
 
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "check") == 0) return tc__cmd_check(argc - 2, argv + 2);
   if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);
   if (strcmp(cmd, "compare") == 0) return tc__cmd_compare(argc - 2, argv + 2);
+  if (strcmp(cmd, "grid") == 0) return tc__cmd_grid(argc - 2, argv + 2);
   if (strcmp(cmd, "--version") == 0) {
     printf("tcpclose %s\n", TCPCLOSE_VERSION);
     return TC__EXIT_OK;
@@ -36,7 +39,10 @@ int main(int argc, char **argv) {
     fputs(usage, stdout);
     return TC__EXIT_OK;
   }
-  if (*cmd == '\0') fputs(usage, stderr);
-  else fprintf(stderr, "tcpclose: unknown command '%s' (expected run, check or list; see --help)\n", cmd);
+  if (*cmd == '\0')
+    fputs(usage, stderr);
+  else
+    fprintf(stderr, "tcpclose: unknown command '%s' (expected run, check or list; see --help)\n",
+            cmd);
   return TC__EXIT_USAGE;
 }

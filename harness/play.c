@@ -238,6 +238,9 @@ static int start_step(struct tc_play *play, const struct tc_step *st) {
     tc__settle_start(play, st->ms);
     return 1;
   case TC_STEP_ACTION: return start_action(play, st);
+  case TC_STEP_INJECT: /* the runner does not craft segments yet: say so */
+    tc__play_skip(play, "line %d: %s: injecting segments is not played by this runner yet", st->line, st->text);
+    return 1;
   case TC_STEP_SYSCTL:
   case TC_STEP_DROP:
   case TC_STEP_HOLD:

@@ -128,6 +128,7 @@ static int ipv4(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at, 
   if (p[9] != PROTO_TCP || (get16(p + 6) & 0x1FFF) != 0) return -EINVAL;
   set_addr(&seg->src, AF_INET, p + 12);
   set_addr(&seg->dst, AF_INET, p + 16);
+  seg->ttl = p[8];
   *at = ihl;
   *tcplen = total - ihl;
   return 0;
@@ -165,9 +166,45 @@ static int ipv6(const uint8_t *p, size_t n, struct tc_segment *seg, size_t *at, 
   }
   set_addr(&seg->src, AF_INET6, p + 8);
   set_addr(&seg->dst, AF_INET6, p + 24);
+  seg->ttl = p[7];
   *at = off;
   *tcplen = left;
   return 0;
+}
+
+/* TCP option kinds and lengths (RFC 9293 3.2, RFC 7323 2.2 and 3.2). */
+#define OPT_EOL 0
+#define OPT_NOP 1
+#define OPT_WSCALE 3
+#define OPT_WSCALE_LEN 3
+#define OPT_TS 8
+#define OPT_TS_LEN 10
+
+static void tcp_option(const uint8_t *o, size_t len, struct tc_segment *seg) {
+  if (o[0] == OPT_WSCALE && len == OPT_WSCALE_LEN) {
+    seg->has_wscale = 1;
+    seg->wscale = o[2];
+  } else if (o[0] == OPT_TS && len == OPT_TS_LEN) {
+    seg->has_ts = 1;
+    seg->tsval = get32(o + 2);
+    seg->tsecr = get32(o + 6);
+  }
+}
+
+/* The options at o, n of them captured: each kind-length-value read in
+ * turn; a length that is under 2 or runs past what was captured ends the
+ * list, since nothing after it can be trusted to start an option. */
+static void tcp_options(const uint8_t *o, size_t n, struct tc_segment *seg) {
+  size_t at = 0;
+  while (at < n && o[at] != OPT_EOL) {
+    if (o[at] == OPT_NOP) {
+      at++;
+      continue;
+    }
+    if (n - at < 2 || o[at + 1] < 2 || o[at + 1] > n - at) return;
+    tcp_option(o + at, o[at + 1], seg);
+    at += o[at + 1];
+  }
 }
 
 /* The TCP header at t (n bytes captured, tcplen by the IP header). */
@@ -181,7 +218,9 @@ static int tcp(const uint8_t *t, size_t n, size_t tcplen, struct tc_segment *seg
   seg->ack = seg->ack_abs = get32(t + 8);
   seg->tcpflags = t[13];
   tc_wire_flags(t[13], seg->flags);
+  seg->win = get16(t + 14);
   seg->len = (uint32_t)(tcplen - hlen);
+  tcp_options(t + 20, (n < hlen ? n : hlen) - 20, seg);
   return 0;
 }
 
@@ -239,7 +278,10 @@ static int isn_learn(struct tc__wire_isns *t, const struct tc_segment *seg) {
 }
 
 int tc__wire_number(struct tc__wire_isns *t, struct tc_segment *seg) {
-  int rc = (seg->tcpflags & TC_TCP_SYN) ? isn_learn(t, seg) : 0;
+  /* an injected SYN (in a window, or a TIME_WAIT's new connection) is not
+   * the real sender's: the case reads the connection's own numbers */
+  int learn = (seg->tcpflags & TC_TCP_SYN) && seg->ttl != TC_INJECT_TTL;
+  int rc = learn ? isn_learn(t, seg) : 0;
   const struct tc__wire_isn *own = isn_find(t, &seg->src, &seg->dst);
   const struct tc__wire_isn *peer = isn_find(t, &seg->dst, &seg->src);
   /* unsigned arithmetic wraps modulo 2^32, as sequence numbers do */

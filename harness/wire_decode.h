@@ -2,7 +2,8 @@
  * portable wire decoding (harness/wire_decode.c).
  *
  * Contract: a tc__wire_isns remembers each direction's ISN, learned from its
- * SYN (a later SYN on the same 4-tuple, a new connection, replaces it).
+ * SYN (a later SYN on the same 4-tuple, a new connection, replaces it; one
+ * that tcpclose injected, TTL TC_INJECT_TTL, does not).
  * tc__wire_number() sets a decoded segment's relative seq/ack from it as
  * tcpdump prints them: seq from its own direction's ISN, ack from the other
  * direction's; 0 where that ISN is unknown, and ack 0 without ACK. Segments

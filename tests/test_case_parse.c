@@ -435,7 +435,8 @@ Test(reject, seventeen_tags) {
 Test(reject, unknown_statement) {
   assert_rejects(HEAD "sned 5\n",
                  "t.case:2: unknown statement 'sned' (expected case, about, source, tags, "
-                 "family, client, server, wait, settle, sysctl, drop, hold, release, expect or observe)");
+                 "family, client, server, wait, settle, sysctl, drop, hold, release, inject, "
+                 "expect or observe)");
 }
 
 Test(reject, statement_starting_with_quoted_text) {
@@ -1074,4 +1075,89 @@ Test(network, hold_and_release) {
   assert_rejects(HEAD "hold c>s F.\n", "t.case:2: hold before server listen: the case has no port yet");
   assert_rejects(HEAD "server listen\nhold c>s F. count=1\n", "t.case:3: unexpected 'count=1' after the flags");
   assert_rejects(HEAD "server listen\nhold\n", "t.case:3: hold needs a direction and flags (e.g. hold s>c F.)");
+}
+
+/* ---- inject ---- */
+
+static const struct tc_inject_step *inject_at(const tc_case *c, size_t i) {
+  cr_assert_eq(c->steps[i].kind, TC_STEP_INJECT, "step %zu is not an inject", i);
+  return &c->steps[i].u.inject;
+}
+
+Test(network, inject_defaults) {
+  tc_case c;
+  parse_ok("t.case", CONNECTED "inject c>s R\nexpect server gone\n", &c);
+  const struct tc_inject_step *in = inject_at(&c, 3);
+  cr_assert_eq(c.steps[3].line, 5);
+  cr_assert_str_eq(c.steps[3].text, "inject c>s R");
+  cr_assert_eq(in->from, TC_CLIENT);
+  cr_assert_str_eq(in->flags, "R");
+  cr_assert_eq(in->tcpflags, 0x04);
+  cr_assert(in->seq.base == TC_REF_NXT && in->seq.off == 0, "seq=nxt by default");
+  cr_assert(in->ack.base == TC_REF_NXT && in->ack.off == 0, "ack=nxt by default");
+  cr_assert(in->len == 0 && in->win == TC_INJECT_WIN_LAST && !in->no_ts);
+  cr_assert(c.needs_netns && c.needs_wire, "a namespace of its own and the capture");
+  tc_case_free(&c);
+}
+
+Test(network, inject_every_option) {
+  tc_case c;
+  parse_ok("t.case",
+           CONNECTED "client close\ninject s>c P. seq=wnd-10 ack=nxt-1 len=100 win=0 ts=none\n"
+                     "inject c>s S seq=nxt+2147483647\nexpect server gone\n",
+           &c);
+  const struct tc_inject_step *in = inject_at(&c, 4);
+  cr_assert_eq(in->from, TC_SERVER);
+  cr_assert_eq(in->tcpflags, 0x18, "P.");
+  cr_assert(in->seq.base == TC_REF_WND && in->seq.off == -10);
+  cr_assert(in->ack.base == TC_REF_NXT && in->ack.off == -1);
+  cr_assert(in->len == 100 && in->win == 0 && in->no_ts);
+  in = inject_at(&c, 5);
+  cr_assert(in->tcpflags == 0x02 && in->seq.off == 2147483647L);
+  tc_case_free(&c);
+}
+
+Test(network, inject_after_the_peers_are_gone) {
+  tc_case c;
+  parse_ok("t.case",
+           CONNECTED "client close\nserver close\ninject c>s S seq=nxt+1000\n"
+                     "expect client TIME_WAIT\n",
+           &c);
+  cr_assert_eq(inject_at(&c, 5)->from, TC_CLIENT);
+  tc_case_free(&c);
+}
+
+Test(network, inject_rejections) {
+  assert_rejects(HEAD "server listen\ninject c>s R\n",
+                 "t.case:3: inject before client connect: there is no connection to inject into");
+  assert_rejects(CONNECTED "inject\n",
+                 "t.case:5: inject needs a direction and flags (e.g. inject c>s R.)");
+  assert_rejects(CONNECTED "inject c>s\n",
+                 "t.case:5: inject needs a direction and flags (e.g. inject c>s R.)");
+  assert_rejects(CONNECTED "inject c<s R\n",
+                 "t.case:5: unknown direction 'c<s' (expected c>s or s>c)");
+  assert_rejects(CONNECTED "inject c>s .R\n",
+                 "t.case:5: bad flags '.R' (tcpdump notation in its order: R R. S F. . P. FP.)");
+  assert_rejects(CONNECTED "inject c>s Q\n",
+                 "t.case:5: bad flags 'Q' (tcpdump notation in its order: R R. S F. . P. FP.)");
+  assert_rejects(CONNECTED "inject c>s R seq=una\n",
+                 "t.case:5: bad seq= reference 'una' (expected nxt, nxt+N, nxt-N, wnd, wnd+N or "
+                 "wnd-N, N below 2^31)");
+  assert_rejects(CONNECTED "inject c>s R. ack=nxt+\n",
+                 "t.case:5: bad ack= reference 'nxt+' (expected nxt, nxt+N, nxt-N, wnd, wnd+N or "
+                 "wnd-N, N below 2^31)");
+  assert_rejects(CONNECTED "inject c>s R ack=nxt\n",
+                 "t.case:5: ack= needs the ACK flag: 'R' has no '.'");
+  assert_rejects(CONNECTED "inject c>s P. len=60001\n",
+                 "t.case:5: len= must be a number from 0 to 60000, not '60001'");
+  assert_rejects(CONNECTED "inject c>s P. len=-1\n",
+                 "t.case:5: len= must be a number from 0 to 60000, not '-1'");
+  assert_rejects(CONNECTED "inject c>s . win=65536\n",
+                 "t.case:5: win= must be a number from 0 to 65535, not '65536'");
+  assert_rejects(CONNECTED "inject c>s . ts=yes\n",
+                 "t.case:5: ts= can only be ts=none, not 'ts=yes'");
+  assert_rejects(CONNECTED "inject c>s . seq=nxt seq=wnd\n", "t.case:5: 'seq=' given twice");
+  assert_rejects(
+      CONNECTED "inject c>s . count=1\n",
+      "t.case:5: unknown inject option 'count=1' (expected seq=, ack=, len=, win= or ts=none)");
 }

@@ -7,7 +7,8 @@
  * for it: frames 1-19 IPv4, 20-38 IPv6, per family an orderly close with 6
  * bytes of data, a bare R from an orphaned FIN_WAIT2 and an R. from
  * SO_LINGER{1,0}. The wire_live tests capture a close they make themselves;
- * they need root and skip without it. */
+ * they need root and skip without it. The window, window scale and
+ * timestamp options are checked against tcpdump's print of the same frames. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture_frames.h"
 #include "tcpclose/sock.h"
 #include "tcpclose/wire.h"
 #include "wire_decode.h"
@@ -35,54 +37,10 @@
 #define TEST_DLT_LINUX_SLL2 276
 
 #define ETH_LEN 14
-#define MAX_FRAMES 48
-#define MAX_FRAME 256
-
-struct frame {
-  unsigned number;
-  char line[512]; /* what tcpdump printed for it */
-  uint8_t bytes[MAX_FRAME];
-  size_t len;
-};
-
 static struct frame frames[MAX_FRAMES];
 static size_t nframes;
 
-/* "\t0x0010:  003c 792b 4000 ..." appends its bytes to f. */
-static void add_hex(struct frame *f, const char *line) {
-  const char *p = strchr(line, ':');
-  cr_assert_not_null(p, "no offset in hex line: %s", line);
-  for (p++; *p != '\0'; p++) {
-    if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1])) continue;
-    cr_assert_lt(f->len, MAX_FRAME, "frame %u is longer than %d bytes", f->number, MAX_FRAME);
-    char byte[3] = {p[0], p[1], '\0'};
-    f->bytes[f->len++] = (uint8_t)strtoul(byte, NULL, 16);
-    p++;
-  }
-}
-
-static void load_fixture(void) {
-  char path[1024], line[1024];
-  snprintf(path, sizeof path, "%s/wire_loopback.txt", TCPCLOSE_FIXTURES_DIR);
-  FILE *fp = fopen(path, "r");
-  cr_assert_not_null(fp, "cannot open %s", path);
-  nframes = 0;
-  while (fgets(line, sizeof line, fp) != NULL) {
-    if (line[0] == '#' || line[0] == '\n') continue;
-    if (line[0] == '\t') {
-      cr_assert_gt(nframes, 0, "hex before any frame line");
-      add_hex(&frames[nframes - 1], line);
-      continue;
-    }
-    cr_assert_lt(nframes, MAX_FRAMES);
-    struct frame *f = &frames[nframes++];
-    int at = 0;
-    cr_assert_eq(sscanf(line, " %u %n", &f->number, &at), 1, "not a frame line: %s", line);
-    snprintf(f->line, sizeof f->line, "%s", line + at);
-    f->len = 0;
-  }
-  fclose(fp);
-}
+static void load_fixture(void) { nframes = fixture_frames_load("wire_loopback.txt", frames); }
 
 static const struct frame *frame_no(unsigned number) {
   for (size_t i = 0; i < nframes; i++)
@@ -115,6 +73,10 @@ static void assert_same_segment(const struct tc_segment *a, const struct tc_segm
   cr_assert_eq(a->seq_abs, b->seq_abs);
   cr_assert_eq(a->ack_abs, b->ack_abs);
   cr_assert_eq(a->len, b->len);
+  cr_assert_eq(a->win, b->win);
+  cr_assert_eq(a->has_ts, b->has_ts);
+  cr_assert_eq(a->tsval, b->tsval);
+  cr_assert_eq(a->tsecr, b->tsecr);
 }
 
 /* ---- tcpdump's own line for each frame ---- */
@@ -496,6 +458,106 @@ Test(wire_fixture, bad_tcp_data_offsets_are_rejected) {
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff4, 1, 0), -EINVAL, "data offset 4");
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff9, 1, 0), -EINVAL, "past the IP length");
   cr_assert_eq(decode_edited(3, ETH_LEN + 20 + 12, &doff8, 1, 0), 0, "the frame as captured");
+}
+
+/* Frame 1 (the client's SYN) again, as tcpclose would inject it: TTL 255. */
+Test(wire_fixture, an_injected_syn_does_not_restart_the_count) {
+  struct tc__wire_isns isns = {0};
+  for (unsigned no = 1; no <= 4; no++) {
+    struct tc_segment s = decode_frame(no);
+    cr_assert_eq(tc__wire_number(&isns, &s), 0);
+  }
+  struct tc_segment syn = decode_frame(1), data = decode_frame(4);
+  syn.ttl = TC_INJECT_TTL;
+  syn.seq_abs += 1000;
+  cr_assert_eq(tc__wire_number(&isns, &syn), 0);
+  cr_assert_eq(syn.seq, 1000, "expected the injected SYN at seq 1000 but got %u", syn.seq);
+  cr_assert_eq(tc__wire_number(&isns, &data), 0);
+  cr_assert_eq(data.seq, 1, "expected the data still at seq 1 but got %u", data.seq);
+  tc__wire_isns_free(&isns);
+}
+
+/* ---- the window and the options injection needs ---- */
+
+struct printed_opts {
+  uint32_t win, tsval, tsecr, wscale;
+  int has_ts, has_wscale;
+};
+
+static struct printed_opts parse_printed_opts(const char *line) {
+  struct printed_opts o;
+  int found;
+  o.win = number_after(line, ", win ", &found);
+  cr_assert(found, "no window in: %s", line);
+  o.tsval = number_after(line, "TS val ", &o.has_ts);
+  o.tsecr = number_after(line, " ecr ", &found);
+  cr_assert_eq(found, o.has_ts, "TS val without ecr in: %s", line);
+  o.wscale = number_after(line, "wscale ", &o.has_wscale);
+  return o;
+}
+
+Test(wire_fixture, window_and_options_are_tcpdumps) {
+  size_t with_ts = 0, with_wscale = 0;
+  for (size_t i = 0; i < nframes; i++) {
+    unsigned no = frames[i].number;
+    struct tc_segment s = decode_ok(TEST_DLT_EN10MB, frames[i].bytes, frames[i].len);
+    struct printed_opts o = parse_printed_opts(frames[i].line);
+    cr_assert_eq(s.win, o.win, "frame %u: expected win %u but got %u", no, o.win, s.win);
+    cr_assert_eq(s.has_ts, o.has_ts, "frame %u: timestamp option", no);
+    cr_assert_eq(s.tsval, o.tsval, "frame %u: expected TSval %u but got %u", no, o.tsval, s.tsval);
+    cr_assert_eq(s.tsecr, o.tsecr, "frame %u: expected TSecr %u but got %u", no, o.tsecr, s.tsecr);
+    cr_assert_eq(s.has_wscale, o.has_wscale, "frame %u: window scale option", no);
+    cr_assert_eq(s.wscale, o.wscale, "frame %u: expected wscale %u but got %u", no, o.wscale,
+                 s.wscale);
+    with_ts += s.has_ts;
+    with_wscale += s.has_wscale;
+  }
+  /* every segment but the two bare R carries TS; the 12 SYNs carry wscale */
+  cr_assert_eq(with_ts, 36, "expected 36 segments with timestamps but got %zu", with_ts);
+  cr_assert_eq(with_wscale, 12, "expected 12 SYNs with wscale but got %zu", with_wscale);
+}
+
+Test(wire_fixture, ttl_and_hop_limit_are_the_kernels_default) {
+  for (size_t i = 0; i < nframes; i++) {
+    struct tc_segment s = decode_ok(TEST_DLT_EN10MB, frames[i].bytes, frames[i].len);
+    cr_assert_eq(s.ttl, 64, "frame %u: expected TTL 64 but got %u", frames[i].number, s.ttl);
+    cr_assert_neq(s.ttl, TC_INJECT_TTL);
+  }
+}
+
+/* Frame 1, a SYN: options mss (4 bytes), sackOK (2), TS (10), nop, wscale
+ * (3) after the fixed header, at OPT. */
+#define OPT (ETH_LEN + 20 + 20)
+
+Test(wire_fixture, options_cut_by_the_snaplen_keep_what_came_before) {
+  const struct frame *f = frame_no(1);
+  struct tc_segment s = decode_ok(TEST_DLT_EN10MB, f->bytes, OPT + 6 + 9);
+  cr_assert(!s.has_ts && !s.has_wscale, "cut inside TS");
+  s = decode_ok(TEST_DLT_EN10MB, f->bytes, OPT + 6 + 10 + 1 + 2);
+  cr_assert(s.has_ts && !s.has_wscale, "cut inside wscale");
+  cr_assert_eq(s.tsval, 4265372592u);
+  s = decode_ok(TEST_DLT_EN10MB, f->bytes, f->len);
+  cr_assert(s.has_ts && s.has_wscale && s.wscale == 10);
+}
+
+static struct tc_segment decode_patched(unsigned number, size_t at, uint8_t byte) {
+  const struct frame *f = frame_no(number);
+  uint8_t buf[MAX_FRAME];
+  memcpy(buf, f->bytes, f->len);
+  buf[at] = byte;
+  return decode_ok(TEST_DLT_EN10MB, buf, f->len);
+}
+
+Test(wire_fixture, a_malformed_option_ends_the_list) {
+  /* frame 3, a pure ACK: nop, nop, TS; its TS length byte at OPT + 3 */
+  cr_assert(decode_patched(3, OPT + 3, 10).has_ts, "the frame as captured");
+  cr_assert(!decode_patched(3, OPT + 3, 1).has_ts, "option length 1");
+  cr_assert(!decode_patched(3, OPT + 3, 0).has_ts, "option length 0");
+  cr_assert(!decode_patched(3, OPT + 3, 11).has_ts, "past the header");
+  cr_assert(!decode_patched(3, OPT, 0).has_ts, "EOL first");
+  /* an unknown kind of the right shape is stepped over */
+  struct tc_segment s = decode_patched(1, OPT, 99);
+  cr_assert(s.has_ts && s.has_wscale, "unknown kind 99 in place of mss");
 }
 
 /* Frame 23 with an 8-byte extension header between IPv6 and TCP. */

@@ -29,6 +29,7 @@ enum tc_step_kind {
   TC_STEP_DROP,    /* drop DIR FLAGS [count=N|all] */
   TC_STEP_HOLD,    /* hold DIR FLAGS: keep them until release */
   TC_STEP_RELEASE, /* release: deliver what is held, in order */
+  TC_STEP_INJECT,  /* inject DIR FLAGS [seq=REF] [ack=REF] [len=N] [win=N] [ts=none] */
 };
 
 enum tc_action {
@@ -115,6 +116,34 @@ struct tc_drop_step { /* also hold: count unused */
   unsigned count;     /* how many to drop; TC_DROP_ALL for all */
 };
 
+/* A sequence or acknowledgment number relative to what the capture showed
+ * (harness/inject_ref.h computes the bases): `nxt`, `nxt+N`, `wnd-N`. */
+enum tc_ref_base {
+  TC_REF_NXT, /* the receiver's RCV.NXT for the direction */
+  TC_REF_WND, /* the right edge of the receiver's last advertised window */
+};
+
+struct tc_seq_ref {
+  enum tc_ref_base base;
+  long off; /* added modulo 2^32; |off| < 2^31 */
+};
+
+#define TC_INJECT_WIN_LAST (-1L) /* win= not given: the sender's last window */
+#define TC_INJECT_LEN_MAX 60000u
+
+/* One crafted segment, as if DIR's sender sent it. seq= refers to the
+ * direction itself, ack= to the reverse one (its RCV.NXT acknowledges what
+ * the receiver sent). */
+struct tc_inject_step {
+  enum tc_role from;          /* TC_CLIENT: c>s */
+  char flags[12];             /* tcpdump notation, as written */
+  unsigned char tcpflags;     /* the same as TC_TCP_* bits (tcpclose/wire.h) */
+  struct tc_seq_ref seq, ack; /* ack is unused without the ACK flag ('.') */
+  unsigned len;               /* filler payload bytes */
+  long win;                   /* 0-65535 as sent (not scaled), or TC_INJECT_WIN_LAST */
+  int no_ts;                  /* ts=none: no timestamp option even if negotiated */
+};
+
 struct tc_sysctl_step {
   char name[96]; /* net.ipv4.tcp_fin_timeout */
   char value[64];
@@ -130,6 +159,7 @@ struct tc_step {
     struct tc_expect_step exp;
     struct tc_drop_step drop;
     struct tc_sysctl_step sysctl;
+    struct tc_inject_step inject;
   } u;
 };
 
@@ -140,8 +170,9 @@ typedef struct tc_case {
   char *name;
   char *about;
   char *source;
-  int family;      /* AF_INET (default) or AF_INET6: `family ipv6` */
-  int needs_netns; /* a sysctl or drop step: only in a namespace of its own */
+  int family;       /* AF_INET (default) or AF_INET6: `family ipv6` */
+  int needs_netns;  /* a sysctl, drop, hold or inject step: only in a namespace of its own */
+  int needs_wire;   /* an inject step: its numbers come from the wire capture */
   char *tags[TC_MAX_TAGS];
   size_t ntags;
   struct tc_step *steps;

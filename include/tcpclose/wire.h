@@ -10,7 +10,8 @@
  * clock of uv_hrtime()), so they line up with trace events and steps.
  * seq/ack are relative, as tcpdump prints them: each direction's sequence
  * numbers count from that direction's SYN (its ISN), and ack from the other
- * direction's; a SYN is seq 0. Where the ISN is unknown (no SYN seen) the
+ * direction's; a SYN is seq 0 (an injected SYN, TTL TC_INJECT_TTL, keeps
+ * the connection's numbering and shows its offset). Where the ISN is unknown (no SYN seen) the
  * relative number is 0, as is ack on a segment without ACK; seq_abs/ack_abs
  * always keep the numbers on the wire. Each segment is reported once (on
  * Linux lo a packet socket sees every packet twice, outgoing and incoming;
@@ -43,6 +44,11 @@
 
 #define TC_FLAGS_MAX 12
 
+/* The TTL (hop limit) of the segments tcpclose injects: the kernel sends
+ * net.ipv4.ip_default_ttl (64) and net.ipv6.conf.*.hop_limit (64), so the
+ * capture can tell a crafted segment from the kernel's own by it alone. */
+#define TC_INJECT_TTL 255
+
 struct tc_segment {
   int64_t t_us;             /* CLOCK_MONOTONIC, microseconds */
   struct tc_addr src, dst;  /* with ports */
@@ -50,7 +56,13 @@ struct tc_segment {
   char flags[TC_FLAGS_MAX]; /* tcpdump notation: "S", "S.", ".", "P.", "F.", "R", "R.", "FP." */
   uint32_t seq, ack;        /* relative to each direction's ISN */
   uint32_t seq_abs, ack_abs;
-  uint32_t len; /* payload bytes */
+  uint32_t len;       /* payload bytes */
+  uint8_t ttl;        /* IPv4 TTL or IPv6 hop limit (TC_INJECT_TTL: injected) */
+  uint16_t win;       /* the window field as sent, not scaled */
+  uint8_t has_wscale; /* a window scale option (SYNs only, RFC 7323 2.2) */
+  uint8_t wscale;     /* its shift count, as sent (the kernel caps 14) */
+  uint8_t has_ts;     /* a timestamp option (RFC 7323 3.2) */
+  uint32_t tsval, tsecr;
 };
 
 typedef struct tc_wire tc_wire;
@@ -75,8 +87,9 @@ void tc_wire_close(tc_wire *w);
  * the relative seq/ack (set to the absolute ones). len comes from the IP
  * length fields, so a frame cut by the snaplen keeps its payload length;
  * the fixed 20 bytes of the TCP header must have been captured, its options
- * need not. 0, or -EINVAL when the frame is not such a segment. Pure: for
- * tests. */
+ * need not: the options captured are read (window scale, timestamps) up to
+ * the first one that is cut or malformed, and those before it are kept.
+ * 0, or -EINVAL when the frame is not such a segment. Pure: for tests. */
 int tc_wire_decode(int linktype, const uint8_t *frame, size_t caplen, struct tc_segment *seg);
 
 /* tcpdump's notation of a flags byte into out: the marks in the order of
