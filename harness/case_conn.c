@@ -118,6 +118,7 @@ int tc__parse_conn_script(struct tc__parser *p, size_t from, struct tc_conn_scri
       return tc__perr(p, "more than %d actions for each connection", TC_CONN_MAX_ACTIONS);
     struct tc_conn_action *a = &out->act[out->n];
     memset(a, 0, sizeof *a);
+    a->linger = TC_LINGER_NONE;
     int rc = conn_action(p, &i, a);
     out->n++; /* counted even when it failed: its text is freed with the rest */
     if (rc < 0) return rc;
