@@ -2,6 +2,7 @@
  * at most C at a time, each playing the words (peer_conn.c); one answer
  * when the last is done: how many completed, how many failed with which
  * errno, how long it took (see peer_proto.h). One churn at a time. */
+#define _GNU_SOURCE /* SOCK_NONBLOCK where it is not default */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,15 +56,23 @@ static void conn_done(void *data, int err) {
   pump(ch);
 }
 
+/* A non-blocking socket, in one call where the system can; fd or -errno. */
+static int open_socket(int family) {
+#ifdef SOCK_NONBLOCK
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return fd < 0 ? -errno : fd;
+#else
+  int fd = socket(family, SOCK_STREAM, 0), rc = fd < 0 ? -errno : tc__peer_set_blocking(fd, 0);
+  if (rc < 0 && fd >= 0) close(fd);
+  return rc < 0 ? rc : fd;
+#endif
+}
+
 /* One connection: socket, connect, then its script. */
 static void start_one(struct tc__peer_churn *ch) {
-  int fd = socket(ch->to.ss_family, SOCK_STREAM, 0), rc = 0, connecting = 0;
+  int fd = open_socket(ch->to.ss_family), rc = fd < 0 ? fd : 0, connecting = 0;
   ch->started++;
   ch->active++;
-  if (fd < 0)
-    rc = -errno;
-  else
-    rc = tc__peer_set_blocking(fd, 0);
   if (rc == 0 && connect(fd, (struct sockaddr *)&ch->to, ch->tolen) < 0) {
     connecting = errno == EINPROGRESS;
     if (!connecting) rc = -errno;
