@@ -6,6 +6,11 @@
  * tc_case_free(). The grammar is documented in README.md ("The case
  * language"); every rejection has its own message, tested in
  * tests/test_case_parse.c.
+ * A role is played either by a scripted peer or by the user's program
+ * (`ROLE exec "COMMAND"`, TC_ACT_EXEC; tc_case_program() finds it): then
+ * only signal and kill act on it, and its sockets are checked through the
+ * kernel. serve and churn share one per-connection action list
+ * (struct tc_conn_script), which the peer plays as is.
  */
 #ifndef TCPCLOSE_CASE_H
 #define TCPCLOSE_CASE_H
