@@ -102,3 +102,15 @@ int tc__parse_expect_churn(struct tc__parser *p, struct tc_expect_step *e) {
   if (!have_ok) return tc__perr(p, "'churn' needs ok=N (e.g. churn ok=1000 failed=0)");
   return 0;
 }
+
+int tc_count_holds(const struct tc_count_term *t, unsigned long n) {
+  switch (t->op) {
+  case TC_COUNT_LE: return n <= t->n;
+  case TC_COUNT_GE: return n >= t->n;
+  default: return n == t->n;
+  }
+}
+
+const char *tc_count_op_text(enum tc_count_op op) {
+  return op == TC_COUNT_LE ? "<=" : op == TC_COUNT_GE ? ">=" : "=";
+}

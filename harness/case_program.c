@@ -8,6 +8,7 @@
  * fills them in. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,4 +125,23 @@ int tc__check_program(struct tc__parser *p, const struct tc_action_step *a) {
                     r->gone_line);
   if (prog && a->action == TC_ACT_KILL) r->gone_line = p->line;
   return 0;
+}
+
+int tc_exec_expand(const char *command, const char *addr, unsigned port, char *buf, size_t len) {
+  char portbuf[8];
+  size_t o = 0;
+  snprintf(portbuf, sizeof portbuf, "%u", port);
+  for (const char *c = command; *c != '\0';) {
+    const char *with = strncmp(c, "{addr}", 6) == 0   ? addr
+                       : strncmp(c, "{port}", 6) == 0 ? portbuf
+                                                      : NULL;
+    size_t n = with ? strlen(with) : 1;
+    if (o + n >= len) return -ENOSPC;
+    memcpy(buf + o, with ? with : c, n);
+    o += n;
+    c += with ? 6 : 1;
+  }
+  if (len == 0) return -ENOSPC;
+  buf[o] = '\0';
+  return (int)o;
 }

@@ -1341,3 +1341,25 @@ Test(programs, quoted_text_knows_carriage_return) {
   cr_assert_eq(c.steps[3].u.act.bytes, 3);
   tc_case_free(&c);
 }
+
+Test(programs, exec_command_gets_its_address_and_port) {
+  char buf[128];
+  cr_assert_eq(tc_exec_expand("srv --bind {addr} {port} ${HOME} {x}", "::1", 8080, buf, sizeof buf),
+               31);
+  cr_assert_str_eq(buf, "srv --bind ::1 8080 ${HOME} {x}");
+  cr_assert_eq(tc_exec_expand("{addr}:{port}", "127.0.0.1", 5, buf, sizeof buf), 11);
+  cr_assert_str_eq(buf, "127.0.0.1:5");
+  cr_assert_eq(tc_exec_expand("{addr}", "127.0.0.1", 5, buf, 9), -ENOSPC);
+  cr_assert_eq(tc_exec_expand("{addr}", "127.0.0.1", 5, buf, 10), 9);
+}
+
+Test(programs, count_terms_compare_as_written) {
+  struct tc_count_term eq = {.op = TC_COUNT_EQ, .n = 3}, le = {.op = TC_COUNT_LE, .n = 3},
+                       ge = {.op = TC_COUNT_GE, .n = 3};
+  cr_assert(tc_count_holds(&eq, 3) && !tc_count_holds(&eq, 2) && !tc_count_holds(&eq, 4));
+  cr_assert(tc_count_holds(&le, 2) && tc_count_holds(&le, 3) && !tc_count_holds(&le, 4));
+  cr_assert(!tc_count_holds(&ge, 2) && tc_count_holds(&ge, 3) && tc_count_holds(&ge, 990));
+  cr_assert_str_eq(tc_count_op_text(TC_COUNT_GE), ">=");
+  cr_assert_str_eq(tc_count_op_text(TC_COUNT_LE), "<=");
+  cr_assert_str_eq(tc_count_op_text(TC_COUNT_EQ), "=");
+}

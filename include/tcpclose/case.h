@@ -237,6 +237,15 @@ const char *tc_conn_op_name(enum tc_conn_op op);
 /* The case's exec step for a role, NULL when a scripted peer plays it. */
 const struct tc_action_step *tc_case_program(const tc_case *c, enum tc_role role);
 
+/* The exec command with {addr} and {port} filled in (other braces, as in
+ * a shell's ${VAR}, are left alone). Returns the length, or -ENOSPC. */
+int tc_exec_expand(const char *command, const char *addr, unsigned port, char *buf, size_t len);
+
+/* Whether a count of n sockets satisfies a term of `expect ROLE count`;
+ * tc_count_op_text() gives its operator as written ("=", "<=", ">="). */
+int tc_count_holds(const struct tc_count_term *t, unsigned long n);
+const char *tc_count_op_text(enum tc_count_op op);
+
 /* Signal number for "TERM" or "SIGTERM" (the names a case may use), 0 if
  * unknown; and back ("TERM"), "?" if unknown. */
 int tc_signal_from_name(const char *name);
