@@ -1,7 +1,7 @@
-/* bench_churn_peer.c TCPCLOSE N - the peer's churn on its own, driven over
+/* bench_churn_peer.c TCPCLOSE N [C] - the peer's churn on its own, driven over
  * its control channel (tests/peer_driver.h) as the runner drives it: a
  * server peer listens and serves `recv eof close`, a client peer churns N
- * connections `send 10 close`, one at a time, to 127.0.0.1. Prints the
+ * connections `send 10 close`, one at a time (or C), to 127.0.0.1. Prints the
  * churn's own figures: "peer N conns in S s (F failed), cpu C us/conn: R
  * conn/s", C the CPU time of both peers (their start included). A
  * benchmark, not a test: scripts/bench-churn runs it in a network namespace
@@ -28,8 +28,8 @@ static double cpu_us(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: bench_churn_peer TCPCLOSE N\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: bench_churn_peer TCPCLOSE N [CONCURRENCY]\n");
     return 2;
   }
   struct pd srv, cli;
@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   pd_send(&srv, "2 serve recv:eof close:-1");
-  pd_send(&cli, "3 churn 127.0.0.1 %u %s 1 send:10 close:-1", port, argv[2]);
+  pd_send(&cli, "3 churn 127.0.0.1 %u %s %s send:10 close:-1", port, argv[2],
+          argc > 3 ? argv[3] : "1");
   if (pd_reply(&srv, 2, rest, sizeof rest, GUARD_MS) != 0 ||
       pd_reply(&cli, 3, rest, sizeof rest, GUARD_MS) != 0 || tc__proto_churn_parse(rest, &r) < 0) {
     fprintf(stderr, "bench_churn_peer: churn: %s\n", rest);
