@@ -24,9 +24,12 @@ int tc_duration_parse(const char *s, unsigned *ms) {
   size_t n = tc__decimal_len(s);
   if (n == 0) return -EINVAL;
   double scale;
-  if (strcmp(s + n, "ms") == 0) scale = 1;
-  else if (strcmp(s + n, "s") == 0) scale = 1000;
-  else return -EINVAL;
+  if (strcmp(s + n, "ms") == 0)
+    scale = 1;
+  else if (strcmp(s + n, "s") == 0)
+    scale = 1000;
+  else
+    return -EINVAL;
   double v = strtod(s, NULL) * scale;
   if (v > TC_DURATION_MAX_MS) return -ERANGE;
   *ms = (unsigned)(v + 0.5);
@@ -54,7 +57,8 @@ static int read_all(const char *file, char **out, tc_err *err) {
   buf[len] = '\0';
   if (failed || strlen(buf) != len) {
     free(buf);
-    return tc_errf(err, -EINVAL, "%s: %s", file, failed ? "read error" : "not a text file (NUL byte)");
+    return tc_errf(err, -EINVAL, "%s: %s", file,
+                   failed ? "read error" : "not a text file (NUL byte)");
   }
   *out = buf;
   return 0;
@@ -72,7 +76,10 @@ int tc_case_parse_file(const char *file, tc_case *out, tc_err *err) {
 void tc_case_free(tc_case *c) {
   for (size_t i = 0; i < c->nsteps; i++) {
     free(c->steps[i].text);
-    if (c->steps[i].kind == TC_STEP_ACTION) free(c->steps[i].u.act.text);
+    if (c->steps[i].kind != TC_STEP_ACTION) continue;
+    free(c->steps[i].u.act.text);
+    free(c->steps[i].u.act.command);
+    tc__conn_script_free(&c->steps[i].u.act.conn);
   }
   for (size_t i = 0; i < c->ntags; i++) free(c->tags[i]);
   free(c->steps);

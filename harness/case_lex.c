@@ -9,8 +9,8 @@ static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 /* Reads a quoted token starting after the opening quote at line[*i];
  * unescapes into out->buf at *o. */
-static int lex_quoted(const char *line, size_t len, size_t *i, size_t *o,
-                      struct tc__lex_line *out, char *why, size_t whylen) {
+static int lex_quoted(const char *line, size_t len, size_t *i, size_t *o, struct tc__lex_line *out,
+                      char *why, size_t whylen) {
   for (; *i < len; (*i)++) {
     char c = line[*i];
     if (c == '"') {
@@ -19,8 +19,8 @@ static int lex_quoted(const char *line, size_t len, size_t *i, size_t *o,
     }
     if (c == '\\' && *i + 1 < len) {
       char e = line[++(*i)];
-      c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
-      if (e != 'n' && e != 't' && e != '"' && e != '\\') {
+      c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+      if (e != 'n' && e != 't' && e != 'r' && e != '"' && e != '\\') {
         snprintf(why, whylen, "unknown escape '\\%c' in string", e);
         return -EINVAL;
       }
@@ -34,7 +34,8 @@ static int lex_quoted(const char *line, size_t len, size_t *i, size_t *o,
 /* Whether the tokens so far are a lone about/source keyword. */
 static int free_text_follows(const struct tc__lex_line *out) {
   const struct tc__token *t = &out->tok[0];
-  return out->ntok == 1 && !t->quoted && (strcmp(t->s, "about") == 0 || strcmp(t->s, "source") == 0);
+  return out->ntok == 1 && !t->quoted &&
+         (strcmp(t->s, "about") == 0 || strcmp(t->s, "source") == 0);
 }
 
 /* Takes line[*i..] up to a '#' as one token, trailing blanks trimmed. */
@@ -55,8 +56,7 @@ static size_t lex_free_text(const char *line, size_t len, size_t i, size_t *o,
   return stop;
 }
 
-int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why,
-            size_t whylen) {
+int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why, size_t whylen) {
   size_t i = 0, o = 0, end = len;
   out->ntok = 0;
   if (len >= TC__LEX_LINE_MAX) {
@@ -89,8 +89,7 @@ int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why,
         return -EINVAL;
       }
     } else {
-      while (i < len && !is_space(line[i]) && line[i] != '#')
-        out->buf[o++] = line[i++];
+      while (i < len && !is_space(line[i]) && line[i] != '#') out->buf[o++] = line[i++];
     }
     t->len = (size_t)(out->buf + o - t->s);
     out->buf[o++] = '\0';

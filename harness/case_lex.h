@@ -1,7 +1,7 @@
 /* case_lex.h - splits one line of a case file into tokens.
  *
  * Contract: whitespace separates tokens; "double quoted" text is one token
- * (escapes \" \\ \n \t), marked quoted; '#' outside quotes starts a comment.
+ * (escapes \" \\ \n \r \t), marked quoted; '#' outside quotes starts a comment.
  * After a first word "about" or "source", the rest of the line up to a '#'
  * is free text: one token, no quoting, no word limit.
  * Tokens point into a buffer owned by the tc__lex_line; nothing is allocated.
@@ -17,7 +17,7 @@
 
 struct tc__token {
   char *s;
-  size_t len;  /* quoted text may hold NUL-free bytes only; len is strlen */
+  size_t len; /* quoted text may hold NUL-free bytes only; len is strlen */
   int quoted;
 };
 
@@ -30,7 +30,6 @@ struct tc__lex_line {
 
 /* Tokenizes `line` (no newline, len bytes). Returns 0, or a negative errno
  * with a reason (no file:line prefix) in why. */
-int tc__lex(const char *line, size_t len, struct tc__lex_line *out,
-            char *why, size_t whylen);
+int tc__lex(const char *line, size_t len, struct tc__lex_line *out, char *why, size_t whylen);
 
 #endif

@@ -24,8 +24,7 @@ int tc__perr(struct tc__parser *p, const char *fmt, ...) {
 static int is_name(const char *s) {
   if (*s == '\0') return 0;
   for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-      return 0;
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')) return 0;
   return 1;
 }
 
@@ -41,9 +40,12 @@ int tc__parse_count(const char *s, long max, long *out) {
 }
 
 int tc__parse_role(struct tc__parser *p, const char *s, enum tc_role *out) {
-  if (strcmp(s, "client") == 0) *out = TC_CLIENT;
-  else if (strcmp(s, "server") == 0) *out = TC_SERVER;
-  else return tc__perr(p, "unknown role '%s' (expected client or server)", s);
+  if (strcmp(s, "client") == 0)
+    *out = TC_CLIENT;
+  else if (strcmp(s, "server") == 0)
+    *out = TC_SERVER;
+  else
+    return tc__perr(p, "unknown role '%s' (expected client or server)", s);
   return 0;
 }
 
@@ -66,21 +68,18 @@ struct tc_step *tc__new_step(struct tc__parser *p, enum tc_step_kind kind) {
 }
 
 int tc__no_more(struct tc__parser *p, size_t from, const char *what) {
-  if (p->lx.ntok > from)
-    return tc__perr(p, "unexpected '%s' after %s", p->lx.tok[from].s, what);
+  if (p->lx.ntok > from) return tc__perr(p, "unexpected '%s' after %s", p->lx.tok[from].s, what);
   return 0;
 }
 
 /* ---- header statements: case, about, source, tags ---- */
 
 static int parse_case(struct tc__parser *p) {
-  if (p->case_line)
-    return tc__perr(p, "'case' given twice (first at line %d)", p->case_line);
+  if (p->case_line) return tc__perr(p, "'case' given twice (first at line %d)", p->case_line);
   if (p->lx.ntok < 2) return tc__perr(p, "'case' needs a name");
   const char *name = p->lx.tok[1].s;
   if (!is_name(name))
-    return tc__perr(p, "case name '%s' must be lower-case letters, digits and '-'",
-                name);
+    return tc__perr(p, "case name '%s' must be lower-case letters, digits and '-'", name);
   int rc = tc__no_more(p, 2, "the case name");
   if (rc < 0) return rc;
   p->case_line = p->line;
@@ -100,10 +99,8 @@ static int parse_tags(struct tc__parser *p) {
   if (p->lx.ntok < 2) return tc__perr(p, "'tags' needs at least one tag");
   for (size_t i = 1; i < p->lx.ntok; i++) {
     const char *t = p->lx.tok[i].s;
-    if (!is_name(t))
-      return tc__perr(p, "tag '%s' must be lower-case letters, digits and '-'", t);
-    if (p->c->ntags == TC_MAX_TAGS)
-      return tc__perr(p, "more than %d tags", TC_MAX_TAGS);
+    if (!is_name(t)) return tc__perr(p, "tag '%s' must be lower-case letters, digits and '-'", t);
+    if (p->c->ntags == TC_MAX_TAGS) return tc__perr(p, "more than %d tags", TC_MAX_TAGS);
     if ((p->c->tags[p->c->ntags++] = strdup(t)) == NULL) return -ENOMEM;
   }
   return 0;
@@ -111,7 +108,7 @@ static int parse_tags(struct tc__parser *p) {
 
 /* ---- wait, settle ---- */
 
-static int parse_duration_tok(struct tc__parser *p, const char *s, unsigned *ms) {
+int tc__parse_duration(struct tc__parser *p, const char *s, unsigned *ms) {
   int rc = tc_duration_parse(s, ms);
   if (rc == 0) return 0;
   if (rc == -ERANGE) return tc__perr(p, "duration '%s' is longer than 24 h", s);
@@ -124,7 +121,7 @@ static int parse_duration_tok(struct tc__parser *p, const char *s, unsigned *ms)
 static int parse_wait(struct tc__parser *p) {
   if (p->lx.ntok < 2) return tc__perr(p, "'wait' needs a duration (e.g. 1s)");
   unsigned ms;
-  int rc = parse_duration_tok(p, p->lx.tok[1].s, &ms);
+  int rc = tc__parse_duration(p, p->lx.tok[1].s, &ms);
   if (rc < 0 || (rc = tc__no_more(p, 2, "the duration")) < 0) return rc;
   struct tc_step *st = tc__new_step(p, TC_STEP_WAIT);
   if (st == NULL) return -ENOMEM;
@@ -135,7 +132,7 @@ static int parse_wait(struct tc__parser *p) {
 static int parse_settle(struct tc__parser *p) {
   unsigned ms = TC_SETTLE_MAX_MS;
   int rc = 0;
-  if (p->lx.ntok >= 2) rc = parse_duration_tok(p, p->lx.tok[1].s, &ms);
+  if (p->lx.ntok >= 2) rc = tc__parse_duration(p, p->lx.tok[1].s, &ms);
   if (rc < 0 || (rc = tc__no_more(p, 2, "the duration")) < 0) return rc;
   struct tc_step *st = tc__new_step(p, TC_STEP_SETTLE);
   if (st == NULL) return -ENOMEM;
@@ -143,20 +140,17 @@ static int parse_settle(struct tc__parser *p) {
   return 0;
 }
 
-
 /* ---- the file ---- */
 
 static int parse_statement(struct tc__parser *p) {
   const char *kw = p->lx.tok[0].s;
   if (p->lx.tok[0].quoted) return tc__perr(p, "a statement cannot start with text");
   if (strcmp(kw, "case") == 0) return parse_case(p);
-  if (!p->case_line)
-    return tc__perr(p, "the file must start with 'case NAME' (got '%s')", kw);
+  if (!p->case_line) return tc__perr(p, "the file must start with 'case NAME' (got '%s')", kw);
   if (strcmp(kw, "about") == 0) return parse_text(p, &p->c->about, "about");
   if (strcmp(kw, "source") == 0) return parse_text(p, &p->c->source, "source");
   if (strcmp(kw, "tags") == 0) return parse_tags(p);
-  if (strcmp(kw, "client") == 0 || strcmp(kw, "server") == 0)
-    return tc__parse_action(p);
+  if (strcmp(kw, "client") == 0 || strcmp(kw, "server") == 0) return tc__parse_action(p);
   if (strcmp(kw, "wait") == 0) return parse_wait(p);
   if (strcmp(kw, "settle") == 0) return parse_settle(p);
   if (strcmp(kw, "expect") == 0 || strncmp(kw, "expect[", 7) == 0) return tc__parse_expect(p);
@@ -187,21 +181,18 @@ static int parse_lines(struct tc__parser *p, const char *text) {
 
 static int check_complete(struct tc__parser *p) {
   int has_expect = 0;
-  for (size_t i = 0; i < p->c->nsteps; i++)
-    has_expect |= p->c->steps[i].kind == TC_STEP_EXPECT;
+  for (size_t i = 0; i < p->c->nsteps; i++) has_expect |= p->c->steps[i].kind == TC_STEP_EXPECT;
   if (!p->case_line) {
     p->line = 1;
     return tc__perr(p, "no 'case NAME' statement: not a case file");
   }
   p->line = p->case_line;
   if (!has_expect)
-    return tc__perr(p, "case '%s' has no 'expect': it would check nothing",
-                p->c->name);
+    return tc__perr(p, "case '%s' has no 'expect': it would check nothing", p->c->name);
   return 0;
 }
 
-int tc_case_parse_text(const char *file, const char *text, tc_case *out,
-                       tc_err *err) {
+int tc_case_parse_text(const char *file, const char *text, tc_case *out, tc_err *err) {
   struct tc__parser *p = calloc(1, sizeof *p);
   if (p == NULL) return tc_errf(err, -ENOMEM, "%s: out of memory", file);
   memset(out, 0, sizeof *out);

@@ -19,6 +19,8 @@ struct tc__role_track {
   int listen_line, conn_line, closed_line, gone_line;
   int listener_open, conn_open;
   int nconns;
+  int first_line;             /* its first action */
+  int serve_line, churn_line; /* its (last) serve, churn */
 };
 
 struct tc__parser {
@@ -49,9 +51,34 @@ int tc__no_more(struct tc__parser *p, size_t from, const char *what);
 /* Length of a plain decimal ("12", "1.5") at s; 0 when there is none. */
 size_t tc__decimal_len(const char *s);
 
+/* A duration token, with the parser's messages for a bad one. */
+int tc__parse_duration(struct tc__parser *p, const char *s, unsigned *ms);
+
+/* "key=value": the value, or NULL when tok is not that key. */
+const char *tc__option_value(const char *tok, const char *key);
+
 int tc__parse_action(struct tc__parser *p);
+
+/* case_program.c: exec and signal arguments, and what a program's role
+ * may do (only signal, kill and checks once it is a program). */
+int tc__parse_exec(struct tc__parser *p, struct tc_action_step *a);
+int tc__parse_signal(struct tc__parser *p, struct tc_action_step *a);
+int tc__check_program(struct tc__parser *p, const struct tc_action_step *a);
+
+/* case_conn.c: serve and churn, and the connection action list they
+ * share (tokens from index `from` on). */
+int tc__parse_serve(struct tc__parser *p, struct tc_action_step *a);
+int tc__parse_churn(struct tc__parser *p, struct tc_action_step *a);
+int tc__check_serve_churn(struct tc__parser *p, const struct tc_action_step *a);
+int tc__parse_conn_script(struct tc__parser *p, size_t from, struct tc_conn_script *out);
+void tc__conn_script_free(struct tc_conn_script *s);
 int tc__parse_expect(struct tc__parser *p); /* expect and expect[os,...] */
 int tc__parse_observe(struct tc__parser *p);
+
+/* case_expect_many.c: expect ROLE exit|count|churn, tokens 3 on. */
+int tc__parse_expect_exit(struct tc__parser *p, struct tc_expect_step *e);
+int tc__parse_expect_count(struct tc__parser *p, struct tc_expect_step *e);
+int tc__parse_expect_churn(struct tc__parser *p, struct tc_expect_step *e);
 int tc__parse_network(struct tc__parser *p); /* family, sysctl, drop, hold, release, inject */
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "observe_backend.h"
+#include "tcpclose/case.h"
 #include "tcpclose/tcpstate.h"
 
 struct tc_observer {
@@ -14,8 +15,7 @@ struct tc_observer {
 #define backends tc__observer_backends
 #define NBACKENDS tc__observer_nbackends
 
-static int open_backend(const struct tc__observer_backend *be,
-                        tc_observer **out, tc_err *err) {
+static int open_backend(const struct tc__observer_backend *be, tc_observer **out, tc_err *err) {
   tc_observer *o = calloc(1, sizeof *o);
   if (o == NULL) return tc_errf(err, -ENOMEM, "observer: out of memory");
   int rc = be->open(&o->state, err);
@@ -36,7 +36,8 @@ int tc_observer_open(const char *name, tc_observer **out, tc_err *err) {
     if (rc == 0 || name != NULL) return rc;
   }
   if (name != NULL)
-    return tc_errf(err, -ENOENT, "unknown observer '%s' (this build has: %s)", name, tc__observer_names);
+    return tc_errf(err, -ENOENT, "unknown observer '%s' (this build has: %s)", name,
+                   tc__observer_names);
   return rc;
 }
 
@@ -44,14 +45,22 @@ const char *tc_observer_name(const tc_observer *obs) { return obs->be->name; }
 
 int tc_observer_has_timers(const tc_observer *obs) { return obs->be->timers; }
 
-int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n,
-                         struct tc_sock *out, tc_err *err) {
+int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n, struct tc_sock *out,
+                         tc_err *err) {
   for (size_t i = 0; i < n; i++) {
     memset(&out[i], 0, sizeof out[i]);
     out[i].state = TC_STATE_GONE;
     out[i].tuple = q[i].tuple;
   }
   return obs->be->snapshot(obs->state, q, n, out, err);
+}
+
+int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, unsigned long *counts,
+                      tc_err *err) {
+  memset(counts, 0, TC_STATE_COUNT * sizeof *counts);
+  if (obs->be->count == NULL)
+    return tc_errf(err, -ENOTSUP, "observer %s cannot count sockets", obs->be->name);
+  return obs->be->count(obs->state, q, counts, err);
 }
 
 void tc_observer_close(tc_observer *obs) {
@@ -63,6 +72,11 @@ void tc_observer_close(tc_observer *obs) {
 int tc__query_matches(const struct tc_query *q, const struct tc_sock *s) {
   if (!tc_addr_equal(&q->tuple.local, &s->tuple.local)) return 0;
   if (q->listener) return s->state == TC_STATE_LISTEN;
-  return s->state != TC_STATE_LISTEN &&
-         tc_addr_equal(&q->tuple.remote, &s->tuple.remote);
+  return s->state != TC_STATE_LISTEN && tc_addr_equal(&q->tuple.remote, &s->tuple.remote);
+}
+
+int tc__count_matches(const struct tc_count_query *q, const struct tc_sock *s) {
+  if (s->tuple.local.family != q->server.family) return 0;
+  if (q->role == TC_SERVER) return s->tuple.local.port == q->server.port;
+  return s->state != TC_STATE_LISTEN && s->tuple.remote.port == q->server.port;
 }

@@ -29,6 +29,7 @@
 
 #include "observe_diag_msg.h"
 #include "observe_backend.h"
+#include "tcpclose/case.h"
 #include "tcpclose/tcpstate.h"
 
 /* Replies of one sendmsg() wait in the socket's receive buffer until read;
@@ -265,7 +266,55 @@ static void diag_close(void *state) {
   free(d);
 }
 
+/* One answer of a count's dump: a socket counted, or its end. */
+static int take_counted(const struct nlmsghdr *nlh, const struct tc_count_query *q,
+                        unsigned long *counts, int *done, tc_err *err) {
+  struct tc_sock s;
+  if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+    int e = 0;
+    if (mnl_nlmsg_get_payload_len(nlh) >= sizeof e)
+      memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof e);
+    *done = 1;
+    if (e < 0) return tc_errf(err, e, "observer diag: count dump failed: %s", strerror(-e));
+    return 0;
+  }
+  if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY) return 0;
+  if (tc__diag_decode_brief(nlh, nlh->nlmsg_len, &s) < 0)
+    return tc_errf(err, -EPROTO, "observer diag: malformed socket answer (%u bytes)",
+                   nlh->nlmsg_len);
+  if (tc__count_matches(q, &s)) counts[s.state]++;
+  return 0;
+}
+
+/* One dump, filtered by port in the kernel: the host's other sockets never
+ * reach this process. */
+static int diag_count(void *state, const struct tc_count_query *q, unsigned long *counts,
+                      tc_err *err) {
+  struct diag *d = state;
+  uint32_t seq = d->seq++;
+  int len = tc__diag_put_port_dump(d->req, sizeof d->req, q->server.family, q->server.port,
+                                   q->role == TC_CLIENT, seq);
+  if (len < 0)
+    return tc_errf(err, len, "observer diag: cannot build the count dump: %s", strerror(-len));
+  int rc = send_all(d, (size_t)len, err), done = 0;
+  while (rc == 0 && !done) {
+    ssize_t r = mnl_socket_recvfrom(d->nl, d->rbuf, sizeof d->rbuf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      rc = tc_errf(err, -errno, "observer diag: count dump: %s", strerror(errno));
+      break;
+    }
+    int left = (int)r;
+    for (const struct nlmsghdr *nlh = (const void *)d->rbuf; rc == 0 && mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left))
+      if (nlh->nlmsg_seq == seq) rc = take_counted(nlh, q, counts, &done, err);
+  }
+  if (rc < 0) drain(d);
+  return rc;
+}
+
 const struct tc__observer_backend tc__observer_diag = {
+    .count = diag_count,
     .timers = 1,
     .name = "diag",
     .open = diag_open,

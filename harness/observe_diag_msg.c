@@ -175,3 +175,42 @@ int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out) {
   if (mnl_attr_parse(nlh, sizeof *m, take_info, out) != MNL_CB_OK) return -EINVAL;
   return 0;
 }
+
+/* TCP_NEW_SYN_RECV: where the kernel keeps a request mini-socket. */
+#define NEW_SYN_RECV_BIT (1u << 12)
+
+int tc__diag_put_port_dump(void *buf, size_t cap, int family, uint16_t port, int remote,
+                           uint32_t seq) {
+  /* A port test is two ops, the second holding the port in its `no`: on a
+   * match the program runs off its end (accept); else it jumps 4 bytes
+   * past it (reject). inet_diag_bc_audit() checks exactly this shape. */
+  const struct inet_diag_bc_op prog[2] = {
+      {.code = remote ? INET_DIAG_BC_D_EQ : INET_DIAG_BC_S_EQ, .yes = 2 * OP_LEN, .no = 3 * OP_LEN},
+      {.code = INET_DIAG_BC_NOP, .yes = 0, .no = port},
+  };
+  size_t len =
+      MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)) + MNL_ATTR_HDRLEN + sizeof prog;
+  if (!family_ok(family)) return -EINVAL;
+  if (cap < len) return -ENOSPC;
+  struct inet_diag_req_v2 *r = put_request(buf, NLM_F_DUMP, seq, family);
+  r->idiag_ext = 0;
+  r->idiag_states = ALL_STATES | NEW_SYN_RECV_BIT;
+  mnl_attr_put(buf, INET_DIAG_REQ_BYTECODE, sizeof prog, prog);
+  return (int)((struct nlmsghdr *)buf)->nlmsg_len;
+}
+
+int tc__diag_decode_brief(const void *msg, size_t len, struct tc_sock *out) {
+  const struct nlmsghdr *nlh = msg;
+  if (len > INT32_MAX || !mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+      mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
+    return -EINVAL;
+  const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+  if (!family_ok(m->idiag_family) || m->idiag_state == TC_STATE_GONE ||
+      m->idiag_state >= TC_STATE_COUNT)
+    return -EINVAL;
+  memset(out, 0, sizeof *out);
+  decode_addr(m->idiag_family, m->id.idiag_src, m->id.idiag_sport, &out->tuple.local);
+  decode_addr(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport, &out->tuple.remote);
+  out->state = m->idiag_state;
+  return 0;
+}

@@ -46,4 +46,16 @@ int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_
  * Returns 0, or -EINVAL when it is not a well-formed TCP socket message. */
 int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out);
 
+/* A dump of every TCP socket of the family whose local port (remote = 0)
+ * or remote port (remote = 1) is `port`, the test run by the kernel in
+ * bytecode (INET_DIAG_BC_S_EQ / D_EQ), asking no extension: a count needs
+ * the state alone. Request mini-sockets (TCP_NEW_SYN_RECV) are included;
+ * the kernel reports them as SYN_RECV. */
+int tc__diag_put_port_dump(void *buf, size_t cap, int family, uint16_t port, int remote,
+                           uint32_t seq);
+
+/* The state and 4-tuple of one SOCK_DIAG_BY_FAMILY message of at most len
+ * bytes, without tc__diag_decode()'s queues and timers. 0 or -EINVAL. */
+int tc__diag_decode_brief(const void *msg, size_t len, struct tc_sock *out);
+
 #endif

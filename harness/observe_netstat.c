@@ -28,6 +28,7 @@
 #include "grow.h"
 #include "observe_backend.h"
 #include "tcpclose/observe_netstat_parse.h"
+#include "tcpclose/tcpstate.h"
 
 extern char **environ;
 
@@ -186,7 +187,24 @@ static int netstat_snapshot(void *state, const struct tc_query *q, size_t n, str
   return 0;
 }
 
+/* Counts the role's sockets among every TCP line netstat printed. */
+static int netstat_count(void *state, const struct tc_count_query *q, unsigned long *counts,
+                         tc_err *err) {
+  struct output o;
+  char *save = NULL;
+  struct tc_sock s;
+  int rc = run_netstat(state, &o, err);
+  if (rc < 0) return rc;
+  for (char *l = strtok_r(o.buf, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
+    if (tc_netstat_parse_line(l, TC_NETSTAT_ANY, &s) == 0 && s.state > 0 &&
+        s.state < TC_STATE_COUNT && tc__count_matches(q, &s))
+      counts[s.state]++;
+  free(o.buf);
+  return 0;
+}
+
 const struct tc__observer_backend tc__observer_netstat = {
+    .count = netstat_count,
     .name = "netstat",
     .open = netstat_open,
     .snapshot = netstat_snapshot,

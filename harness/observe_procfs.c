@@ -93,7 +93,25 @@ static void procfs_close(void *state) {
   free(p);
 }
 
+/* Counts the role's sockets in the table of the server's family. */
+static int procfs_count(void *state, const struct tc_count_query *q, unsigned long *counts,
+                        tc_err *err) {
+  struct procfs *p = state;
+  int fd = p->fd[q->server.family == AF_INET6];
+  if (fd < 0) return 0;
+  int rc = read_table(p, fd, err);
+  struct tc_sock s;
+  for (char *line = p->buf, *nl; rc == 0 && line && *line; line = nl ? nl + 1 : NULL) {
+    nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    if (tc_procfs_parse_line(line, q->server.family, &s) == 0 && tc__count_matches(q, &s))
+      counts[s.state]++;
+  }
+  return rc;
+}
+
 const struct tc__observer_backend tc__observer_procfs = {
+    .count = procfs_count,
     .name = "procfs",
     .timers = 1,
     .open = procfs_open,

@@ -63,7 +63,8 @@ static void dispatch(struct tc__peer *p, char *line) {
   args = args ? args + 1 : "";
   if (strcmp(verb, "listen") == 0 && sscanf(args, "%127s %ld %ld %ld", a1, &n1, &n2, &n3) == 4)
     tc__peer_listen(p, id, a1, (unsigned)n1, (int)n2, (int)n3);
-  else if (strcmp(verb, "connect") == 0 && sscanf(args, "%127s %ld %ld %ld", a1, &n1, &n2, &n4) == 4)
+  else if (strcmp(verb, "connect") == 0 &&
+           sscanf(args, "%127s %ld %ld %ld", a1, &n1, &n2, &n4) == 4)
     tc__peer_connect(p, id, a1, (unsigned)n1, (unsigned)n2, (int)n4);
   else if (strcmp(verb, "accept") == 0)
     tc__peer_accept(p, id);
@@ -75,6 +76,10 @@ static void dispatch(struct tc__peer *p, char *line) {
     tc__peer_shutdown(p, id, a1);
   else if (strcmp(verb, "close") == 0 && sscanf(args, "%ld %127s", &n1, a1) == 2)
     tc__peer_close(p, id, (int)n1, strcmp(a1, "listener") == 0);
+  else if (strcmp(verb, "serve") == 0)
+    tc__peer_serve(p, id, args);
+  else if (strcmp(verb, "churn") == 0)
+    tc__peer_churn(p, id, args);
   else if (strcmp(verb, "exit") == 0)
     _exit(0); /* the point: the kernel, not the program, closes the sockets */
   else

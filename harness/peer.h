@@ -18,29 +18,35 @@
 #define TCPCLOSE_PEER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "peer_proto.h"
 
 /* One pending operation of a kind (only one of each kind at a time). */
 struct tc__peer_op {
-  unsigned id;   /* 0: none pending */
-  int mode;      /* recv: 'b'ytes, 'a'll, 'e'of */
-  size_t want;   /* bytes to send or read */
+  unsigned id; /* 0: none pending */
+  int mode;    /* recv: 'b'ytes, 'a'll, 'e'of */
+  size_t want; /* bytes to send or read */
   size_t done;
   int eof;
   int then_linger; /* recv: -2, or close right after with this linger */
-  char *data;    /* send payload, owned */
+  char *data;      /* send payload, owned */
 };
+
+struct tc__peer_serve; /* peer_serve.c */
+struct tc__peer_churn; /* peer_churn.c */
 
 struct tc__peer {
   uv_loop_t *loop;
   uv_pipe_t ctl;
   struct tc__proto_reader reader;
-  int lfd, cfd;            /* listener, connection; -1 when none */
+  int lfd, cfd; /* listener, connection; -1 when none */
   uv_poll_t *lpoll, *cpoll;
   struct sockaddr_storage connect_to; /* the remote end of a connect */
   struct tc__peer_op accept_op, connect_op, send_op, recv_op;
+  struct tc__peer_serve *serve; /* NULL: not serving */
+  struct tc__peer_churn *churn; /* NULL: no churn running */
 };
 
 /* Entry point of the `__peer` subcommand: joins the network namespace of
@@ -64,5 +70,26 @@ void tc__peer_send(struct tc__peer *p, unsigned id, size_t n, const char *hex);
 void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n, int then_linger);
 void tc__peer_shutdown(struct tc__peer *p, unsigned id, const char *how);
 void tc__peer_close(struct tc__peer *p, unsigned id, int linger, int listener);
+
+/* Socket helpers shared by the peer's files: 0 or -errno. */
+int tc__peer_set_blocking(int fd, int blocking);
+int tc__peer_sockaddr(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len);
+
+/* serve (peer_serve.c): from now on the listener accepts every connection
+ * and plays `words` (peer_proto.h) on each; answered at once. Accepting
+ * goes on until the listener is closed (tc__peer_serve_stop); connections
+ * already accepted play on. */
+void tc__peer_serve(struct tc__peer *p, unsigned id, const char *words);
+void tc__peer_serve_accept(struct tc__peer *p); /* the listener is readable */
+void tc__peer_serve_stop(struct tc__peer *p);
+int tc__peer_serving(const struct tc__peer *p); /* accepting for a serve now */
+
+/* Starts or stops the listener's and the connection's polls as the pending
+ * operations (and a serve) need them (peer_sock.c). */
+void tc__peer_update_polls(struct tc__peer *p);
+
+/* churn (peer_churn.c): "HOST PORT N C WORDS": N connections, C at a time,
+ * each playing the words; answered when the last one is done. */
+void tc__peer_churn(struct tc__peer *p, unsigned id, const char *args);
 
 #endif

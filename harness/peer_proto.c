@@ -31,7 +31,8 @@ int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct 
     n = snprintf(buf, len, "%u listen %s %u %d %d", id, w->host, w->port, a->backlog, a->reuseaddr);
     break;
   case TC_ACT_CONNECT:
-    n = snprintf(buf, len, "%u connect %s %u %u %d", id, w->host, w->port, w->from_port, a->reuseaddr);
+    n = snprintf(buf, len, "%u connect %s %u %u %d", id, w->host, w->port, w->from_port,
+                 a->reuseaddr);
     break;
   case TC_ACT_ACCEPT: n = snprintf(buf, len, "%u accept", id); break;
   case TC_ACT_SEND:
@@ -40,15 +41,24 @@ int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct 
     break;
   case TC_ACT_RECV:
     n = snprintf(buf, len, "%u recv %s %zu %d", id,
-                 a->recv == TC_RECV_BYTES ? "bytes" : a->recv == TC_RECV_ALL ? "all" : "eof", a->bytes,
-                 a->then_close ? a->then_linger : -2);
+                 a->recv == TC_RECV_BYTES ? "bytes"
+                 : a->recv == TC_RECV_ALL ? "all"
+                                          : "eof",
+                 a->bytes, a->then_close ? a->then_linger : -2);
     break;
   case TC_ACT_SHUTDOWN: n = snprintf(buf, len, "%u shutdown %s", id, shut_names[a->how]); break;
   case TC_ACT_CLOSE:
     n = snprintf(buf, len, "%u close %d %s", id, a->linger, a->listener ? "listener" : "auto");
     break;
+  case TC_ACT_SERVE:
+    n = tc__proto_conn_script(&a->conn, buf, len, snprintf(buf, len, "%u serve", id));
+    break;
+  case TC_ACT_CHURN:
+    n = snprintf(buf, len, "%u churn %s %u %lu %u", id, w->host, w->port, a->churn, a->concurrency);
+    n = tc__proto_conn_script(&a->conn, buf, len, n);
+    break;
   case TC_ACT_EXIT: n = snprintf(buf, len, "%u exit", id); break;
-  default: return -EINVAL; /* kill is the runner's own doing */
+  default: return -EINVAL; /* kill, exec, signal are the runner's own doing */
   }
   if (n < 0 || (size_t)n + 2 > len) return -ENOSPC;
   buf[n++] = '\n';

@@ -13,11 +13,23 @@
  *     ID shutdown rd|wr|rdwr
  *     ID close LINGER auto|listener        (LINGER -1: untouched; auto: the
  *                                           connection, else the listener)
+ *     ID serve [CONNACTION...]             (the listener accepts every
+ *                                           connection from now on and plays
+ *                                           the actions on each; answered at
+ *                                           once)
+ *     ID churn HOST PORT N C [CONNACTION...] (N connections, C at a time;
+ *                                           answered when the last is done)
  *     ID exit
+ *   CONNACTION, one word each (struct tc_conn_action):
+ *     recv:bytes:N  recv:all  recv:eof  send:N  send:N:HEXTEXT
+ *     shutdown:rd|wr|rdwr  close:LINGER (-1: untouched)  wait:MS
  *   peer -> runner   "ID ERRNO FIELDS\n", ERRNO 0 on success:
  *     listen: HOST PORT          connect, accept: LHOST LPORT RHOST RPORT
  *     send: BYTES_SENT           recv: BYTES_READ EOF(0|1)
- *     shutdown, close: nothing
+ *     shutdown, close, serve: nothing
+ *     churn: OK FAILED MICROSECONDS RATE [ERRNAME=COUNT ...]
+ *            (RATE: connections done per second, OK + FAILED over the
+ *            duration; ERRNAME as tc_errno_name() has it, else the number)
  *   or "ID proto REASON\n" when the peer could not even try (a harness bug).
  * A socket call's failure (ECONNRESET, EPIPE) is an answer, not an error.
  * ID is the step index + 1, so replies of background actions can arrive in
@@ -45,6 +57,35 @@ struct tc__proto_where {
  * when buf is too small. */
 int tc__proto_command(const struct tc_action_step *a, unsigned id, const struct tc__proto_where *w,
                       char *buf, size_t len);
+
+/* Appends the words of a connection script (" recv:eof close:-1") to
+ * buf at offset off. Returns the new length, or -ENOSPC. */
+int tc__proto_conn_script(const struct tc_conn_script *s, char *buf, size_t len, int off);
+
+/* Parses the words of a connection script (what follows the fixed
+ * arguments) into out; texts are allocated (tc__proto_conn_script_free).
+ * Returns 0 or -EINVAL. */
+int tc__proto_conn_script_parse(const char *words, struct tc_conn_script *out);
+void tc__proto_conn_script_free(struct tc_conn_script *s);
+
+#define TC__CHURN_MAX_ERRNOS 8
+
+/* What a churn did, as its reply says. */
+struct tc__churn_result {
+  unsigned long ok, failed;
+  unsigned long long us; /* from its first connect to its last close */
+  double rate;           /* connections per second */
+  struct {
+    int err;
+    unsigned long n;
+  } errs[TC__CHURN_MAX_ERRNOS]; /* failures per errno, most seen first */
+  size_t nerrs;
+};
+
+/* Formats the fields of a churn's reply (after "ID 0 "); parses them back.
+ * Both return 0 or a negative errno (-ENOSPC, -EINVAL). */
+int tc__proto_churn_format(const struct tc__churn_result *r, char *buf, size_t len);
+int tc__proto_churn_parse(const char *rest, struct tc__churn_result *out);
 
 /* Hands each complete line in buf (len bytes read so far, NUL-terminated)
  * to fn, stopping early when fn returns nonzero, and keeps the unfinished

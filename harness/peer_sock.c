@@ -13,17 +13,17 @@
 #include "peer.h"
 #include "tcpclose/sock.h"
 
-static int set_blocking(int fd, int blocking) {
+int tc__peer_set_blocking(int fd, int blocking) {
   int fl = fcntl(fd, F_GETFL);
-  if (fl < 0) return -1;
+  if (fl < 0) return -errno;
   fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
-  return fcntl(fd, F_SETFL, fl);
+  return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
-static int sockaddr_from(const char *host, unsigned port,
-                         struct sockaddr_storage *ss, socklen_t *len) {
+int tc__peer_sockaddr(const char *host, unsigned port, struct sockaddr_storage *ss,
+                      socklen_t *len) {
   struct tc_addr a;
-  if (tc_addr_parse(host, port, &a) < 0) return -1;
+  if (tc_addr_parse(host, port, &a) < 0) return -EINVAL;
   memset(ss, 0, sizeof *ss);
   if (a.family == AF_INET6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
@@ -88,12 +88,14 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
   try_ops(h->data);
 }
 
+/* 0, or -ENOMEM (also when libuv refuses the fd: the peer cannot go on
+ * with it either way). */
 static int watch(struct tc__peer *p, int fd, uv_poll_t **h) {
   *h = malloc(sizeof **h);
   if (*h == NULL || uv_poll_init(p->loop, *h, fd) < 0) {
     free(*h);
     *h = NULL;
-    return -1;
+    return -ENOMEM;
   }
   (*h)->data = p;
   return 0;
@@ -101,12 +103,14 @@ static int watch(struct tc__peer *p, int fd, uv_poll_t **h) {
 
 static void set_events(uv_poll_t *h, int events) {
   if (h == NULL) return;
-  if (events) uv_poll_start(h, events, poll_cb);
-  else uv_poll_stop(h);
+  if (events)
+    uv_poll_start(h, events, poll_cb);
+  else
+    uv_poll_stop(h);
 }
 
-static void update_polls(struct tc__peer *p) {
-  set_events(p->lpoll, p->accept_op.id ? UV_READABLE : 0);
+void tc__peer_update_polls(struct tc__peer *p) {
+  set_events(p->lpoll, p->accept_op.id || tc__peer_serving(p) ? UV_READABLE : 0);
   set_events(p->cpoll, (p->recv_op.id ? UV_READABLE : 0) |
                            (p->send_op.id || p->connect_op.id ? UV_WRITABLE : 0));
 }
@@ -118,27 +122,36 @@ static void op_done(struct tc__peer_op *op) {
 
 /* ---- listen, connect, accept ---- */
 
+/* A non-blocking listener on host:port, watched; its fd or -errno. */
+static int open_listener(struct tc__peer *p, const char *host, unsigned port, int backlog,
+                         int reuse, struct sockaddr_storage *ss) {
+  socklen_t sl;
+  int one = 1, rc = tc__peer_sockaddr(host, port, ss, &sl);
+  if (rc < 0) return rc;
+  int fd = socket(ss->ss_family, SOCK_STREAM, 0);
+  if (fd < 0) return -errno;
+  if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) ||
+      bind(fd, (struct sockaddr *)ss, sl) < 0 || listen(fd, backlog) < 0 ||
+      getsockname(fd, (struct sockaddr *)ss, &sl) < 0)
+    rc = -errno;
+  if (rc == 0) rc = tc__peer_set_blocking(fd, 0);
+  if (rc == 0) rc = watch(p, fd, &p->lpoll);
+  if (rc < 0) close(fd);
+  return rc < 0 ? rc : fd;
+}
+
 void tc__peer_listen(struct tc__peer *p, unsigned id, const char *host, unsigned port, int backlog,
                      int reuse) {
   struct sockaddr_storage ss;
-  socklen_t sl;
-  int one = 1, fd = -1;
-  if (sockaddr_from(host, port, &ss, &sl) < 0) errno = EINVAL;
-  else if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0) ;
-  else if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) ;
-  else if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) ;
-  else if (set_blocking(fd, 0) < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) ;
-  else if (watch(p, fd, &p->lpoll) < 0) errno = ENOMEM;
-  else {
-    char ep[80];
-    p->lfd = fd;
-    endpoint_text(&ss, ep, sizeof ep);
-    tc__peer_reply(p, id, 0, "%s", ep);
+  char ep[80];
+  int fd = open_listener(p, host, port, backlog, reuse, &ss);
+  if (fd < 0) {
+    tc__peer_reply(p, id, -fd, "");
     return;
   }
-  int err = errno;
-  if (fd >= 0) close(fd);
-  tc__peer_reply(p, id, err, "");
+  p->lfd = fd;
+  endpoint_text(&ss, ep, sizeof ep);
+  tc__peer_reply(p, id, 0, "%s", ep);
 }
 
 static void drop_conn(struct tc__peer *p) {
@@ -164,36 +177,43 @@ static void finish_connect(struct tc__peer *p) {
 
 /* Binds a connecting socket to `from_port` first (port=same), after
  * SO_REUSEADDR when asked, so that a new connection can take the 4-tuple of
- * one in TIME_WAIT when the kernel allows it. */
+ * one in TIME_WAIT when the kernel allows it. 0 or -errno. */
 static int bind_from(int fd, const struct sockaddr_storage *to, unsigned from_port, int reuse) {
   struct sockaddr_storage ss;
   socklen_t sl;
   char host[INET6_ADDRSTRLEN];
   int one = 1;
-  const void *addr = to->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)to)->sin6_addr
-                                              : (const void *)&((const struct sockaddr_in *)to)->sin_addr;
-  if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return -1;
+  const void *addr = to->ss_family == AF_INET6
+                         ? (const void *)&((const struct sockaddr_in6 *)to)->sin6_addr
+                         : (const void *)&((const struct sockaddr_in *)to)->sin_addr;
+  if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return -errno;
   if (from_port == 0) return 0;
   inet_ntop(to->ss_family, addr, host, sizeof host);
-  if (sockaddr_from(host, from_port, &ss, &sl) < 0) return errno = EINVAL, -1;
-  return bind(fd, (struct sockaddr *)&ss, sl);
+  int rc = tc__peer_sockaddr(host, from_port, &ss, &sl);
+  if (rc < 0) return rc;
+  return bind(fd, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+}
+
+/* The connection's socket, bound as asked, non-blocking and watched. */
+static int open_conn(struct tc__peer *p, const struct sockaddr_storage *to, unsigned from_port,
+                     int reuse) {
+  p->cfd = socket(to->ss_family, SOCK_STREAM, 0);
+  if (p->cfd < 0) return -errno;
+  int rc = bind_from(p->cfd, to, from_port, reuse);
+  if (rc == 0) rc = tc__peer_set_blocking(p->cfd, 0);
+  if (rc == 0) rc = watch(p, p->cfd, &p->cpoll);
+  return rc;
 }
 
 void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigned port,
                       unsigned from_port, int reuse) {
   struct sockaddr_storage *ss = &p->connect_to;
   socklen_t sl;
-  if (sockaddr_from(host, port, ss, &sl) < 0) {
-    tc__peer_reply(p, id, EINVAL, "");
-    return;
-  }
-  errno = 0;
-  p->cfd = socket(ss->ss_family, SOCK_STREAM, 0);
-  if (p->cfd < 0 || bind_from(p->cfd, ss, from_port, reuse) < 0 || set_blocking(p->cfd, 0) < 0 ||
-      watch(p, p->cfd, &p->cpoll) < 0) {
-    int err = errno ? errno : ENOMEM;
+  int rc = tc__peer_sockaddr(host, port, ss, &sl);
+  if (rc == 0) rc = open_conn(p, ss, from_port, reuse);
+  if (rc < 0) {
     drop_conn(p);
-    tc__peer_reply(p, id, err, "");
+    tc__peer_reply(p, id, -rc, "");
     return;
   }
   p->connect_op.id = id;
@@ -205,7 +225,7 @@ void tc__peer_connect(struct tc__peer *p, unsigned id, const char *host, unsigne
     drop_conn(p);
     tc__peer_reply(p, id, err, "");
   }
-  update_polls(p);
+  tc__peer_update_polls(p);
 }
 
 static void try_accept(struct tc__peer *p) {
@@ -215,10 +235,11 @@ static void try_accept(struct tc__peer *p) {
   if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   unsigned id = p->accept_op.id;
   op_done(&p->accept_op);
-  if (fd < 0 || set_blocking(fd, 0) < 0 || watch(p, fd, &p->cpoll) < 0) {
-    int err = errno;
+  int rc = fd < 0 ? -errno : tc__peer_set_blocking(fd, 0);
+  if (rc == 0) rc = watch(p, fd, &p->cpoll);
+  if (rc < 0) {
     if (fd >= 0) close(fd);
-    tc__peer_reply(p, id, err, "");
+    tc__peer_reply(p, id, -rc, "");
     return;
   }
   p->cfd = fd;
@@ -232,7 +253,7 @@ void tc__peer_accept(struct tc__peer *p, unsigned id) {
   }
   p->accept_op.id = id;
   try_accept(p);
-  update_polls(p);
+  tc__peer_update_polls(p);
 }
 
 /* ---- send, recv ---- */
@@ -286,7 +307,7 @@ void tc__peer_send(struct tc__peer *p, unsigned id, size_t n, const char *hex) {
   op->id = id;
   op->want = n;
   try_send(p);
-  update_polls(p);
+  tc__peer_update_polls(p);
 }
 
 static int close_socket(struct tc__peer *p, int linger, int listener);
@@ -299,8 +320,8 @@ static void finish_recv(struct tc__peer *p, int err) {
   int eof = op->eof, then = op->then_linger;
   op_done(op);
   if (then != -2) {
-    int cerr = close_socket(p, then, 0);
-    if (err == 0) err = cerr;
+    int rc = close_socket(p, then, 0);
+    if (err == 0) err = -rc;
   }
   tc__peer_reply(p, id, err, "%zu %d", done, eof);
 }
@@ -333,39 +354,39 @@ void tc__peer_recv(struct tc__peer *p, unsigned id, int mode, size_t n, int then
   p->recv_op.want = n;
   p->recv_op.then_linger = then_linger;
   try_recv(p);
-  update_polls(p);
+  tc__peer_update_polls(p);
 }
 
 static void try_ops(struct tc__peer *p) {
   if (p->accept_op.id) try_accept(p);
+  if (tc__peer_serving(p) && !p->accept_op.id) tc__peer_serve_accept(p);
   if (p->connect_op.id) finish_connect(p);
   if (p->send_op.id) try_send(p);
   if (p->recv_op.id) try_recv(p);
-  update_polls(p);
+  tc__peer_update_polls(p);
 }
 
 /* ---- shutdown, close ---- */
 
 void tc__peer_shutdown(struct tc__peer *p, unsigned id, const char *how) {
   int h = strcmp(how, "rd") == 0 ? SHUT_RD : strcmp(how, "wr") == 0 ? SHUT_WR : SHUT_RDWR;
-  int rc = p->cfd < 0 ? (errno = ENOTCONN, -1) : shutdown(p->cfd, h);
-  tc__peer_reply(p, id, rc < 0 ? errno : 0, "");
+  int err = p->cfd < 0 ? ENOTCONN : shutdown(p->cfd, h) < 0 ? errno : 0;
+  tc__peer_reply(p, id, err, "");
 }
 
-/* Closes the connection, or the listener when there is no connection.
- * Operations still pending on it end unanswered: they were background
- * actions the script chose to cut short. */
-/* Closes the connection (or the listener); returns the errno, 0 if none. */
+/* Closes the connection, or the listener when there is no connection (or
+ * `listener`); returns 0 or -errno. Operations still pending on it end
+ * unanswered: they were background actions the script chose to cut short. */
 static int close_socket(struct tc__peer *p, int linger, int listener) {
   int is_conn = p->cfd >= 0 && !listener;
   int fd = is_conn ? p->cfd : p->lfd;
-  if (fd < 0) return EBADF;
+  if (fd < 0) return -EBADF;
   struct linger lg = {.l_onoff = 1, .l_linger = linger};
-  int err = 0;
-  if (linger >= 0 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0) err = errno;
+  int rc = 0;
+  if (linger >= 0 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0) rc = -errno;
   /* linger=N means the classic blocking close that waits for the peer's
    * ACK; on a non-blocking socket BSDs return EWOULDBLOCK instead. */
-  if (linger > 0) set_blocking(fd, 1);
+  if (linger > 0) tc__peer_set_blocking(fd, 1);
   if (is_conn) {
     op_done(&p->send_op);
     op_done(&p->recv_op);
@@ -374,14 +395,15 @@ static int close_socket(struct tc__peer *p, int linger, int listener) {
     p->cfd = -1;
   } else {
     op_done(&p->accept_op);
+    tc__peer_serve_stop(p);
     unwatch(&p->lpoll);
     p->lfd = -1;
   }
-  if (close(fd) < 0 && err == 0) err = errno;
-  update_polls(p);
-  return err;
+  if (close(fd) < 0 && rc == 0) rc = -errno;
+  tc__peer_update_polls(p);
+  return rc;
 }
 
 void tc__peer_close(struct tc__peer *p, unsigned id, int linger, int listener) {
-  tc__peer_reply(p, id, close_socket(p, linger, listener), "");
+  tc__peer_reply(p, id, -close_socket(p, linger, listener), "");
 }

@@ -201,6 +201,8 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
   struct tc__link *l = &play->link[a->role];
   if (!l->proc.running)
     return tc__play_fail(play, "line %d: the %s peer is not running", st->line, tc_role_name(a->role)), 1;
+  if (a->action == TC_ACT_EXEC || a->action == TC_ACT_SIGNAL || a->action == TC_ACT_CHURN)
+    return tc__play_fail(play, "line %d: %s: this runner does not play it yet", st->line, st->text), 1;
   if (a->action == TC_ACT_CONNECT && !play->link[TC_SERVER].has_listener)
     return tc__play_fail(play, "line %d: the server has no listening socket to connect to", st->line), 1;
   play->prog.timeout_ms = timeout_for(play, a);

@@ -2,11 +2,13 @@
  * text parses into, and the exact "FILE:LINE: reason" of every rejection
  * the parser can produce (harness/case_*.c, harness/case.c). */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "tcpclose/case.h"
@@ -68,8 +70,8 @@ static char *text_with_words(const char *first, int nwords) {
   return text;
 }
 
-static const struct tc_step *step_at(const tc_case *c, size_t i, int line,
-                                     enum tc_step_kind kind, const char *text) {
+static const struct tc_step *step_at(const tc_case *c, size_t i, int line, enum tc_step_kind kind,
+                                     const char *text) {
   cr_assert_lt(i, c->nsteps, "no step %zu: the case has %zu", i, c->nsteps);
   const struct tc_step *st = &c->steps[i];
   cr_assert_eq(st->line, line, "step %zu: expected line %d but got %d", i, line, st->line);
@@ -83,8 +85,8 @@ static const struct tc_action_step *action_at(const tc_case *c, size_t i, int li
                                               enum tc_action act, int background) {
   const struct tc_action_step *a = &step_at(c, i, line, TC_STEP_ACTION, text)->u.act;
   cr_assert_eq(a->role, role, "step %zu: expected role %d but got %d", i, role, a->role);
-  cr_assert_eq(a->action, act, "step %zu: expected %s but got %s", i,
-               tc_action_name(act), tc_action_name(a->action));
+  cr_assert_eq(a->action, act, "step %zu: expected %s but got %s", i, tc_action_name(act),
+               tc_action_name(a->action));
   cr_assert_eq(a->background, background, "step %zu: background flag", i);
   return a;
 }
@@ -117,26 +119,26 @@ static const char full_text[] =
     "server accept&\n"                                                  /* 9 */
     "client send 100\n"                                                 /* 10 */
     /* client send "say \"hi\"\\\n\t" &                                     */
-    "client send \"say \\\"hi\\\"\\\\\\n\\t\" &\n"                      /* 11 */
-    "client send 100000&\n"                                             /* 12 */
-    "server recv 10\n"                                                  /* 13 */
-    "server recv all &\n"                                               /* 14 */
-    "  client shutdown wr   # half close\n"                             /* 15 */
-    "server recv eof\n"                                                 /* 16 */
-    "server shutdown rd\n"                                              /* 17 */
-    "server shutdown rdwr\n"                                            /* 18 */
-    "wait 200ms\n"                                                      /* 19 */
-    "wait 1.5s\n"                                                       /* 20 */
-    "settle\n"                                                          /* 21 */
-    "settle 5s\n"                                                       /* 22 */
-    "expect client FIN_WAIT2\n"                                         /* 23 */
-    "expect server CLOSE_WAIT recvq=22 sendq=0\n"                       /* 24 */
-    "expect server ESTABLISHED sendq=7\n"                               /* 25 */
-    "expect client gone\n"                                              /* 26 */
-    "expect server error ECONNRESET\n"                                  /* 27 */
-    "expect client error none\n"                                        /* 28 */
-    "expect server eof\n"                                               /* 29 */
-    "client close";                                                     /* 30 */
+    "client send \"say \\\"hi\\\"\\\\\\n\\t\" &\n" /* 11 */
+    "client send 100000&\n"                        /* 12 */
+    "server recv 10\n"                             /* 13 */
+    "server recv all &\n"                          /* 14 */
+    "  client shutdown wr   # half close\n"        /* 15 */
+    "server recv eof\n"                            /* 16 */
+    "server shutdown rd\n"                         /* 17 */
+    "server shutdown rdwr\n"                       /* 18 */
+    "wait 200ms\n"                                 /* 19 */
+    "wait 1.5s\n"                                  /* 20 */
+    "settle\n"                                     /* 21 */
+    "settle 5s\n"                                  /* 22 */
+    "expect client FIN_WAIT2\n"                    /* 23 */
+    "expect server CLOSE_WAIT recvq=22 sendq=0\n"  /* 24 */
+    "expect server ESTABLISHED sendq=7\n"          /* 25 */
+    "expect client gone\n"                         /* 26 */
+    "expect server error ECONNRESET\n"             /* 27 */
+    "expect client error none\n"                   /* 28 */
+    "expect server eof\n"                          /* 29 */
+    "client close";                                /* 30 */
 
 static tc_case full;
 
@@ -165,8 +167,8 @@ Test(full_case, each_statement_line_becomes_one_step) {
 }
 
 Test(full_case, listen_options_set_backlog_and_reuseaddr) {
-  const struct tc_action_step *a = action_at(&full, 0, 7, "server listen backlog=5 reuseaddr",
-                                             TC_SERVER, TC_ACT_LISTEN, 0);
+  const struct tc_action_step *a =
+      action_at(&full, 0, 7, "server listen backlog=5 reuseaddr", TC_SERVER, TC_ACT_LISTEN, 0);
   cr_assert_eq(a->backlog, 5);
   cr_assert_eq(a->reuseaddr, 1);
 }
@@ -253,8 +255,8 @@ Test(full_case, expect_gone_is_a_state_without_queues) {
 }
 
 Test(full_case, expect_error_names_an_errno_or_none) {
-  const struct tc_expect_step *e = expect_at(&full, 20, 27, "expect server error ECONNRESET",
-                                             TC_SERVER, TC_EXPECT_ERROR);
+  const struct tc_expect_step *e =
+      expect_at(&full, 20, 27, "expect server error ECONNRESET", TC_SERVER, TC_EXPECT_ERROR);
   cr_assert_eq(e->err, ECONNRESET);
   e = expect_at(&full, 21, 28, "expect client error none", TC_CLIENT, TC_EXPECT_ERROR);
   cr_assert_eq(e->err, 0);
@@ -272,16 +274,15 @@ Test(full_case, bare_close_leaves_linger_alone) {
 
 /* ---- a valid case for close options, exit and kill ---- */
 
-static const char close_text[] =
-    "case full-two\n"          /* 1 */
-    "server listen\n"          /* 2 */
-    "client connect\n"         /* 3 */
-    "server accept\n"          /* 4 */
-    "client close linger=7 &\n" /* 5 */
-    "server close linger=0\n"  /* 6 */
-    "client exit\n"            /* 7 */
-    "server kill\n"            /* 8 */
-    "expect server gone\n";    /* 9 */
+static const char close_text[] = "case full-two\n"           /* 1 */
+                                 "server listen\n"           /* 2 */
+                                 "client connect\n"          /* 3 */
+                                 "server accept\n"           /* 4 */
+                                 "client close linger=7 &\n" /* 5 */
+                                 "server close linger=0\n"   /* 6 */
+                                 "client exit\n"             /* 7 */
+                                 "server kill\n"             /* 8 */
+                                 "expect server gone\n";     /* 9 */
 
 Test(close_case, listen_without_options_uses_backlog_128) {
   tc_case c;
@@ -451,8 +452,7 @@ Test(reject, case_without_expect_names_the_case_line) {
 /* ---- rejections: the tokenizer ---- */
 
 Test(reject, unterminated_string) {
-  assert_rejects(CONNECTED "client send \"abc\n",
-                 "t.case:5: unterminated string (missing '\"')");
+  assert_rejects(CONNECTED "client send \"abc\n", "t.case:5: unterminated string (missing '\"')");
 }
 
 Test(reject, unknown_escape_in_string) {
@@ -489,12 +489,13 @@ Test(reject, role_without_action) {
 Test(reject, unknown_action) {
   assert_rejects(HEAD "client sned 5\n",
                  "t.case:2: unknown action 'sned' for client (expected listen, connect, "
-                 "accept, send, recv, shutdown, close, exit or kill)");
+                 "accept, send, recv, shutdown, close, exit, kill, exec, signal, serve or churn)");
 }
 
 Test(reject, unknown_listen_option) {
-  assert_rejects(HEAD "server listen fast\n",
-                 "t.case:2: unknown option 'fast' for listen (expected backlog=N, reuseaddr or port=same)");
+  assert_rejects(
+      HEAD "server listen fast\n",
+      "t.case:2: unknown option 'fast' for listen (expected backlog=N, reuseaddr or port=same)");
 }
 
 Test(reject, backlog_out_of_range_or_not_a_number) {
@@ -658,14 +659,17 @@ Test(reject, accept_twice) {
 }
 
 Test(reject, connect_while_connected) {
-  assert_rejects(CONNECTED "client connect\n", "t.case:5: client has its connection already (line 3)");
+  assert_rejects(CONNECTED "client connect\n",
+                 "t.case:5: client has its connection already (line 3)");
 }
 
 /* A closed connection can be followed by a new one (restarts, reuse). */
 Test(valid, second_connection_after_close) {
   tc_case c;
-  parse_ok("t.case", CONNECTED "client close\nserver close\nclient connect port=same reuseaddr\n"
-           "server accept\nexpect client ESTABLISHED\nexpect client TIME_WAIT conn=1\n", &c);
+  parse_ok("t.case",
+           CONNECTED "client close\nserver close\nclient connect port=same reuseaddr\n"
+                     "server accept\nexpect client ESTABLISHED\nexpect client TIME_WAIT conn=1\n",
+           &c);
   cr_assert(c.steps[5].u.act.same_port && c.steps[5].u.act.reuseaddr);
   cr_assert_eq(c.steps[7].u.exp.conn, 0);
   cr_assert_eq(c.steps[8].u.exp.conn, 1);
@@ -673,17 +677,23 @@ Test(valid, second_connection_after_close) {
 }
 
 Test(reject, conn_beyond_the_connections_so_far) {
-  assert_rejects(CONNECTED "expect client ESTABLISHED conn=2\n", "t.case:5: conn=2: the client has 1 connection so far");
+  assert_rejects(CONNECTED "expect client ESTABLISHED conn=2\n",
+                 "t.case:5: conn=2: the client has 1 connection so far");
 }
 
 Test(reject, same_port_needs_an_earlier_one) {
-  assert_rejects(HEAD "server listen port=same\n", "t.case:2: port=same needs an earlier server listen");
-  assert_rejects(HEAD "server listen\nclient connect port=same\n", "t.case:3: port=same needs an earlier client connect");
+  assert_rejects(HEAD "server listen port=same\n",
+                 "t.case:2: port=same needs an earlier server listen");
+  assert_rejects(HEAD "server listen\nclient connect port=same\n",
+                 "t.case:3: port=same needs an earlier client connect");
 }
 
 Test(valid, close_listener_then_listen_again_on_the_same_port) {
   tc_case c;
-  parse_ok("t.case", HEAD "server listen reuseaddr\nserver close listener\nserver listen port=same\nexpect server LISTEN\n", &c);
+  parse_ok("t.case",
+           HEAD "server listen reuseaddr\nserver close listener\nserver listen port=same\nexpect "
+                "server LISTEN\n",
+           &c);
   cr_assert(c.steps[1].u.act.listener);
   cr_assert(c.steps[2].u.act.same_port);
   tc_case_free(&c);
@@ -695,8 +705,10 @@ Test(valid, close_listener_then_listen_again_on_the_same_port) {
 
 Test(network, family_sysctl_and_drop) {
   tc_case c;
-  parse_ok("t.case", HEAD "family ipv6\nsysctl net.ipv4.tcp_fin_timeout=2\nserver listen\n"
-           "drop s>c F. count=1\ndrop c>s . all\ndrop c>s R.\nexpect server LISTEN\n", &c);
+  parse_ok("t.case",
+           HEAD "family ipv6\nsysctl net.ipv4.tcp_fin_timeout=2\nserver listen\n"
+                "drop s>c F. count=1\ndrop c>s . all\ndrop c>s R.\nexpect server LISTEN\n",
+           &c);
   cr_assert_eq(c.family, AF_INET6);
   cr_assert(c.needs_netns);
   cr_assert_eq(c.steps[0].kind, TC_STEP_SYSCTL);
@@ -714,12 +726,17 @@ Test(network, family_sysctl_and_drop) {
 
 Test(network, bad_network_statements) {
   assert_rejects(HEAD "family ipx\n", "t.case:2: family must be ipv4 or ipv6 (not 'ipx')");
-  assert_rejects(HEAD "server listen\nfamily ipv6\n", "t.case:3: 'family' must come before the first step");
+  assert_rejects(HEAD "server listen\nfamily ipv6\n",
+                 "t.case:3: 'family' must come before the first step");
   assert_rejects(HEAD "sysctl kernel.panic=1\n",
-                 "t.case:2: sysctl 'kernel.panic': only net.* settings can be set (a namespace keeps those to itself)");
-  assert_rejects(HEAD "sysctl net.ipv4.tcp_fin_timeout\n", "t.case:2: sysctl needs NAME=VALUE (e.g. sysctl net.ipv4.tcp_fin_timeout=2)");
-  assert_rejects(HEAD "drop s>c F.\n", "t.case:2: drop before server listen: the case has no port yet");
-  assert_rejects(HEAD "server listen\ndrop x>y F.\n", "t.case:3: unknown direction 'x>y' (expected c>s or s>c)");
+                 "t.case:2: sysctl 'kernel.panic': only net.* settings can be set (a namespace "
+                 "keeps those to itself)");
+  assert_rejects(HEAD "sysctl net.ipv4.tcp_fin_timeout\n",
+                 "t.case:2: sysctl needs NAME=VALUE (e.g. sysctl net.ipv4.tcp_fin_timeout=2)");
+  assert_rejects(HEAD "drop s>c F.\n",
+                 "t.case:2: drop before server listen: the case has no port yet");
+  assert_rejects(HEAD "server listen\ndrop x>y F.\n",
+                 "t.case:3: unknown direction 'x>y' (expected c>s or s>c)");
   assert_rejects(HEAD "server listen\ndrop s>c F. count=0\n",
                  "t.case:3: drop count must be count=N (1 to 1000) or count=all, not 'count=0'");
 }
@@ -736,10 +753,12 @@ Test(network, scoped_expectations_and_observe) {
   cr_assert(!tc_scope_includes("linux2", "linux"));
   cr_assert(tc_scope_includes("", "linux"));
   assert_rejects(HEAD "expect[lunix] client gone\n",
-                 "t.case:2: unknown system 'lunix' in expect[lunix] (expected linux, freebsd, darwin, openbsd, netbsd, dragonfly or windows)");
-  assert_rejects(HEAD "expect[] client gone\n", "t.case:2: bad scope 'expect[]' (expected e.g. expect[linux] or expect[freebsd,darwin])");
+                 "t.case:2: unknown system 'lunix' in expect[lunix] (expected linux, freebsd, "
+                 "darwin, openbsd, netbsd, dragonfly or windows)");
+  assert_rejects(
+      HEAD "expect[] client gone\n",
+      "t.case:2: bad scope 'expect[]' (expected e.g. expect[linux] or expect[freebsd,darwin])");
 }
-
 
 Test(reject, accept_after_the_listener_closed) {
   assert_rejects(HEAD "server listen\nserver close\nserver accept\n",
@@ -758,14 +777,12 @@ Test(reject, wait_without_duration) {
 
 Test(reject, duration_without_unit) {
   assert_rejects(HEAD "wait 5\n", "t.case:2: duration '5' has no unit (write 5ms or 5s)");
-  assert_rejects(HEAD "settle 1.5\n",
-                 "t.case:2: duration '1.5' has no unit (write 1.5ms or 1.5s)");
+  assert_rejects(HEAD "settle 1.5\n", "t.case:2: duration '1.5' has no unit (write 1.5ms or 1.5s)");
 }
 
 Test(reject, bad_duration) {
   assert_rejects(HEAD "wait 5h\n", "t.case:2: bad duration '5h' (expected e.g. 200ms or 1s)");
-  assert_rejects(HEAD "settle soon\n",
-                 "t.case:2: bad duration 'soon' (expected e.g. 200ms or 1s)");
+  assert_rejects(HEAD "settle soon\n", "t.case:2: bad duration 'soon' (expected e.g. 200ms or 1s)");
 }
 
 Test(reject, words_after_duration) {
@@ -777,7 +794,8 @@ Test(reject, words_after_duration) {
 
 Test(reject, expect_without_what) {
   assert_rejects(HEAD "expect client\n",
-                 "t.case:2: 'expect' needs a role and what to check (a state, path, error, eof, reset-reason) or 'wire' and segments");
+                 "t.case:2: 'expect' needs a role and what to check (a state, path, error, eof, "
+                 "reset-reason) or 'wire' and segments");
 }
 
 Test(reject, unknown_state) {
@@ -897,8 +915,10 @@ Test(header, about_and_source_are_free_text) {
   cr_assert_eq(strlen(c.about), 40 * 3 - 1);
   tc_case_free(&c);
   free(text);
-  parse_ok("t.case", HEAD "about a \"quote, a \\q and more  # cut\nsource RFC 9293 #3.6\n"
-           "server listen\nexpect server LISTEN\n", &c);
+  parse_ok("t.case",
+           HEAD "about a \"quote, a \\q and more  # cut\nsource RFC 9293 #3.6\n"
+                "server listen\nexpect server LISTEN\n",
+           &c);
   cr_assert_str_eq(c.about, "a \"quote, a \\q and more");
   cr_assert_str_eq(c.source, "RFC 9293");
   tc_case_free(&c);
@@ -962,7 +982,8 @@ Test(parse_file, directory_is_a_read_error) {
 Test(parse_file, file_larger_than_the_first_buffer_is_read_whole) {
   char text[10000], path[64];
   size_t n = 0;
-  for (int i = 0; i < 200; i++) n += (size_t)sprintf(text + n, "# comment line %03d .........................\n", i);
+  for (int i = 0; i < 200; i++)
+    n += (size_t)sprintf(text + n, "# comment line %03d .........................\n", i);
   n += (size_t)sprintf(text + n, "case big\nexpect client gone\n");
   write_temp(path, text, n);
   tc_case c;
@@ -985,8 +1006,8 @@ Test(parse_file, seed_case_client_close_server_silent) {
   cr_assert_eq(c.nsteps, 11);
   action_at(&c, 3, 17, "client send 21", TC_CLIENT, TC_ACT_SEND, 0);
   cr_assert_eq(step_at(&c, 5, 19, TC_STEP_SETTLE, "settle")->ms, TC_SETTLE_MAX_MS);
-  const struct tc_expect_step *e = expect_at(&c, 7, 21, "expect server CLOSE_WAIT recvq=22",
-                                             TC_SERVER, TC_EXPECT_STATE);
+  const struct tc_expect_step *e =
+      expect_at(&c, 7, 21, "expect server CLOSE_WAIT recvq=22", TC_SERVER, TC_EXPECT_STATE);
   cr_assert_eq(e->state, TC_STATE_CLOSE_WAIT);
   assert_queues(e, 22, TC_QUEUE_ANY);
   tc_case_free(&c);
@@ -996,10 +1017,12 @@ Test(parse_file, seed_case_client_close_server_silent) {
 
 Test(timeline, path_wire_and_reset_reason_parse) {
   tc_case c;
-  parse_ok("t.case", HEAD "expect client path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT\n"
-           "expect server path ESTABLISHED CLOSE_WAIT LAST_ACK gone\n"
-           "expect wire c>s F. s>c F. c>s .\n"
-           "expect client reset-reason TCP_ABORT_ON_LINGER\n", &c);
+  parse_ok("t.case",
+           HEAD "expect client path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT\n"
+                "expect server path ESTABLISHED CLOSE_WAIT LAST_ACK gone\n"
+                "expect wire c>s F. s>c F. c>s .\n"
+                "expect client reset-reason TCP_ABORT_ON_LINGER\n",
+           &c);
   cr_assert_eq(c.nsteps, 4);
   const struct tc_expect_step *p0 = &c.steps[0].u.exp, *p1 = &c.steps[1].u.exp;
   cr_assert_eq(p0->kind, TC_EXPECT_PATH);
@@ -1023,9 +1046,11 @@ Test(timeline, path_wire_and_reset_reason_parse) {
 }
 
 Test(timeline, bad_paths_are_rejected) {
-  assert_rejects(HEAD "expect client path\n",
-                 "t.case:2: 'path' needs states (e.g. path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT)");
-  assert_rejects(HEAD "expect client path ESTABLISHED gone TIME_WAIT\n", "t.case:2: 'gone' can only end a path");
+  assert_rejects(
+      HEAD "expect client path\n",
+      "t.case:2: 'path' needs states (e.g. path ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT)");
+  assert_rejects(HEAD "expect client path ESTABLISHED gone TIME_WAIT\n",
+                 "t.case:2: 'gone' can only end a path");
   assert_rejects(HEAD "expect client path ESTABLISHED CLOSE\n",
                  "t.case:2: state 'CLOSE' is never seen: a closed socket is 'gone'");
 }
@@ -1035,16 +1060,21 @@ Test(timeline, bad_wire_is_rejected) {
   parse_ok("t.case", HEAD "expect wire none\n", &c);
   cr_assert_eq(c.steps[0].u.exp.nwire, 0);
   tc_case_free(&c);
-  assert_rejects(HEAD "expect wire c>s\n",
-                 "t.case:2: 'expect wire' needs direction and flags pairs (e.g. c>s F. s>c F. c>s .)");
-  assert_rejects(HEAD "expect wire c<s F.\n", "t.case:2: unknown direction 'c<s' (expected c>s or s>c)");
-  assert_rejects(HEAD "expect wire c>s FIN\n", "t.case:2: bad flags 'FIN' (tcpdump notation: F. S. R R. P. . FP.)");
+  assert_rejects(
+      HEAD "expect wire c>s\n",
+      "t.case:2: 'expect wire' needs direction and flags pairs (e.g. c>s F. s>c F. c>s .)");
+  assert_rejects(HEAD "expect wire c<s F.\n",
+                 "t.case:2: unknown direction 'c<s' (expected c>s or s>c)");
+  assert_rejects(HEAD "expect wire c>s FIN\n",
+                 "t.case:2: bad flags 'FIN' (tcpdump notation: F. S. R R. P. . FP.)");
 }
 
 Test(timeline, reset_reason_needs_a_reason) {
-  assert_rejects(HEAD "expect client reset-reason\n",
-                 "t.case:2: 'reset-reason' needs the kernel's reason (e.g. TCP_ABORT_ON_CLOSE) or none");
-  assert_rejects(HEAD "expect client reset-reason A B\n", "t.case:2: unexpected 'B' after the reset reason");
+  assert_rejects(
+      HEAD "expect client reset-reason\n",
+      "t.case:2: 'reset-reason' needs the kernel's reason (e.g. TCP_ABORT_ON_CLOSE) or none");
+  assert_rejects(HEAD "expect client reset-reason A B\n",
+                 "t.case:2: unexpected 'B' after the reset reason");
 }
 
 Test(network, queue_and_timer_comparisons) {
@@ -1058,12 +1088,14 @@ Test(network, queue_and_timer_comparisons) {
   cr_assert_eq(e->left_min_ms, 1000);
   cr_assert_eq(e->left_max_ms, 2500);
   tc_case_free(&c);
-  assert_rejects(CONNECTED "expect client TIME_WAIT left>soon\n", "t.case:5: left>soon: 'soon' is not a duration (e.g. left>59s)");
+  assert_rejects(CONNECTED "expect client TIME_WAIT left>soon\n",
+                 "t.case:5: left>soon: 'soon' is not a duration (e.g. left>59s)");
 }
 
 Test(network, hold_and_release) {
   tc_case c;
-  parse_ok("t.case", HEAD "server listen\nhold c>s F.\nhold s>c .\nrelease\nexpect server LISTEN\n", &c);
+  parse_ok("t.case", HEAD "server listen\nhold c>s F.\nhold s>c .\nrelease\nexpect server LISTEN\n",
+           &c);
   cr_assert_eq(c.steps[1].kind, TC_STEP_HOLD);
   cr_assert_eq(c.steps[1].u.drop.from, TC_CLIENT);
   cr_assert_str_eq(c.steps[1].u.drop.flags, "F.");
@@ -1071,10 +1103,265 @@ Test(network, hold_and_release) {
   cr_assert_eq(c.steps[3].kind, TC_STEP_RELEASE);
   cr_assert(c.needs_netns);
   tc_case_free(&c);
-  assert_rejects(HEAD "server listen\nrelease\n", "t.case:3: release with nothing held (no hold before it)");
-  assert_rejects(HEAD "hold c>s F.\n", "t.case:2: hold before server listen: the case has no port yet");
-  assert_rejects(HEAD "server listen\nhold c>s F. count=1\n", "t.case:3: unexpected 'count=1' after the flags");
-  assert_rejects(HEAD "server listen\nhold\n", "t.case:3: hold needs a direction and flags (e.g. hold s>c F.)");
+  assert_rejects(HEAD "server listen\nrelease\n",
+                 "t.case:3: release with nothing held (no hold before it)");
+  assert_rejects(HEAD "hold c>s F.\n",
+                 "t.case:2: hold before server listen: the case has no port yet");
+  assert_rejects(HEAD "server listen\nhold c>s F. count=1\n",
+                 "t.case:3: unexpected 'count=1' after the flags");
+  assert_rejects(HEAD "server listen\nhold\n",
+                 "t.case:3: hold needs a direction and flags (e.g. hold s>c F.)");
+}
+
+/* ---- programs, serve and churn ---- */
+
+/* A server program, a scripted client churning against it, counts. */
+static const char program_text[] = HEAD                                     /* 1 */
+    "server exec \"python3 srv.py {addr} {port}\\r\\n\" port=8080\n"        /* 2 */
+    "client churn 1000 concurrency=8 send \"GET /\\r\\n\" recv eof close\n" /* 3 */
+    "expect client churn ok=1000 failed=0\n"                                /* 4 */
+    "expect server count CLOSE_WAIT=0 TIME_WAIT<=5 LISTEN>=1\n"             /* 5 */
+    "server signal TERM\n"                                                  /* 6 */
+    "expect server exit 143\n"                                              /* 7 */
+    "server kill\n"                                                         /* 8 */
+    "expect server exit none\n";                                            /* 9 */
+
+Test(programs, server_program_with_a_churning_client) {
+  tc_case c;
+  parse_ok("p.case", program_text, &c);
+  cr_assert_eq(c.program_line[TC_SERVER], 2);
+  cr_assert_eq(c.program_line[TC_CLIENT], 0);
+  const struct tc_action_step *a =
+      action_at(&c, 0, 2, "server exec \"python3 srv.py {addr} {port}\\r\\n\" port=8080", TC_SERVER,
+                TC_ACT_EXEC, 0);
+  cr_assert_str_eq(a->command, "python3 srv.py {addr} {port}\r\n");
+  cr_assert_eq(a->port, 8080);
+  cr_assert_eq(tc_case_program(&c, TC_SERVER), a);
+  cr_assert_null(tc_case_program(&c, TC_CLIENT));
+  a = &c.steps[1].u.act;
+  cr_assert_eq(a->action, TC_ACT_CHURN);
+  cr_assert_eq(a->churn, 1000);
+  cr_assert_eq(a->concurrency, 8);
+  cr_assert_eq(a->conn.n, 3);
+  cr_assert_eq(a->conn.act[0].op, TC_CONN_SEND);
+  cr_assert_str_eq(a->conn.act[0].text, "GET /\r\n");
+  cr_assert_eq(a->conn.act[0].bytes, 7);
+  cr_assert_eq(a->conn.act[1].op, TC_CONN_RECV);
+  cr_assert_eq(a->conn.act[1].recv, TC_RECV_EOF);
+  cr_assert_eq(a->conn.act[2].op, TC_CONN_CLOSE);
+  cr_assert_eq(a->conn.act[2].linger, TC_LINGER_NONE);
+  const struct tc_expect_step *e =
+      expect_at(&c, 2, 4, "expect client churn ok=1000 failed=0", TC_CLIENT, TC_EXPECT_CHURN);
+  cr_assert_eq(e->churn_ok, 1000);
+  cr_assert_eq(e->churn_failed, 0);
+  e = expect_at(&c, 3, 5, "expect server count CLOSE_WAIT=0 TIME_WAIT<=5 LISTEN>=1", TC_SERVER,
+                TC_EXPECT_COUNT);
+  cr_assert_eq(e->ncount, 3);
+  cr_assert_eq(e->count[0].state, TC_STATE_CLOSE_WAIT);
+  cr_assert_eq(e->count[0].op, TC_COUNT_EQ);
+  cr_assert_eq(e->count[0].n, 0);
+  cr_assert_eq(e->count[1].state, TC_STATE_TIME_WAIT);
+  cr_assert_eq(e->count[1].op, TC_COUNT_LE);
+  cr_assert_eq(e->count[1].n, 5);
+  cr_assert_eq(e->count[2].state, TC_STATE_LISTEN);
+  cr_assert_eq(e->count[2].op, TC_COUNT_GE);
+  a = action_at(&c, 4, 6, "server signal TERM", TC_SERVER, TC_ACT_SIGNAL, 0);
+  cr_assert_eq(a->signo, SIGTERM);
+  cr_assert_eq(
+      expect_at(&c, 5, 7, "expect server exit 143", TC_SERVER, TC_EXPECT_EXIT)->exit_status, 143);
+  action_at(&c, 6, 8, "server kill", TC_SERVER, TC_ACT_KILL, 0);
+  cr_assert_eq(
+      expect_at(&c, 7, 9, "expect server exit none", TC_SERVER, TC_EXPECT_EXIT)->exit_status,
+      TC_EXIT_NONE);
+  tc_case_free(&c);
+}
+
+Test(programs, serve_plays_its_actions_and_a_client_program_connects) {
+  tc_case c;
+  parse_ok("p.case",
+           HEAD "server listen\n"
+                "server serve recv 10 send 5 shutdown wr wait 100ms close linger=0\n"
+                "client exec \"./cli {addr} {port}\"\n"
+                "client signal SIGINT\n"
+                "expect client count ESTABLISHED>=0\n",
+           &c);
+  cr_assert_eq(c.program_line[TC_CLIENT], 4);
+  const struct tc_action_step *a = &c.steps[1].u.act;
+  cr_assert_eq(a->action, TC_ACT_SERVE);
+  cr_assert_eq(a->conn.n, 5);
+  cr_assert_eq(a->conn.act[0].recv, TC_RECV_BYTES);
+  cr_assert_eq(a->conn.act[0].bytes, 10);
+  cr_assert_null(a->conn.act[1].text);
+  cr_assert_eq(a->conn.act[1].bytes, 5);
+  cr_assert_eq(a->conn.act[2].how, TC_SHUT_WR);
+  cr_assert_eq(a->conn.act[3].op, TC_CONN_WAIT);
+  cr_assert_eq(a->conn.act[3].ms, 100);
+  cr_assert_eq(a->conn.act[4].linger, 0);
+  cr_assert_eq(c.steps[3].u.act.signo, SIGINT);
+  tc_case_free(&c);
+}
+
+Test(programs, bare_serve_and_bare_churn_have_no_actions) {
+  tc_case c;
+  parse_ok("p.case",
+           HEAD "server listen\nserver serve\nclient churn 5 &\nexpect client churn ok=5\n", &c);
+  cr_assert_eq(c.steps[1].u.act.conn.n, 0);
+  cr_assert_eq(c.steps[2].u.act.conn.n, 0);
+  cr_assert_eq(c.steps[2].u.act.concurrency, 1);
+  cr_assert_eq(c.steps[2].u.act.background, 1);
+  cr_assert_eq(c.steps[3].u.exp.churn_failed, -1);
+  tc_case_free(&c);
+}
+
+Test(programs, concurrency_above_the_count_is_the_count) {
+  tc_case c;
+  parse_ok("p.case",
+           HEAD "server listen\nclient churn 3 concurrency=50 close\nexpect client gone\n", &c);
+  cr_assert_eq(c.steps[1].u.act.concurrency, 3);
+  tc_case_free(&c);
+}
+
+Test(programs, signal_names_both_ways) {
+  cr_assert_eq(tc_signal_from_name("TERM"), SIGTERM);
+  cr_assert_eq(tc_signal_from_name("SIGKILL"), SIGKILL);
+  cr_assert_eq(tc_signal_from_name("TERMINATE"), 0);
+  cr_assert_str_eq(tc_signal_name(SIGUSR1), "USR1");
+  cr_assert_str_eq(tc_signal_name(0), "?");
+}
+
+struct rejection {
+  const char *text; /* after "case t\n": line 2 on */
+  const char *msg;  /* after "t.case:" */
+};
+
+#define SRV "server exec \"./s\"\n" /* line 2: a server program */
+#define LSN "server listen\n"       /* line 2: a scripted listener */
+
+/* Parameters cross into the test's process by value: the index, not
+ * pointers into this one. */
+static const struct rejection rejections[] = {
+    {"server exec \"./s\" fast\n", "2: unknown option 'fast' for exec (expected port=N)"},
+    {LSN "client exec \"./c\" port=5\n",
+     "3: port=N is for a server program (the port it listens on)"},
+    {"server exec \"./s\" port=0\n", "2: port must be a number from 1 to 65535, not '0'"},
+    {"server exec ./s\n",
+     "2: exec needs the command in quotes (e.g. server exec \"./prog {addr} {port}\")"},
+    {SRV "server signal\n", "3: signal needs a name (e.g. TERM, INT, HUP, USR1)"},
+    {SRV "server signal TEMR\n", "3: unknown signal 'TEMR' (expected TERM, INT, HUP, QUIT, USR1, "
+                                 "USR2, KILL, STOP, CONT, ALRM or PIPE)"},
+    {LSN "server exec \"./s\"\n", "3: server exec after server's first action at line 2: a role is "
+                                  "a program from its first action"},
+    {"client exec \"./c\"\n", "2: client exec before server listen ({port} is the server's port)"},
+    {SRV "server accept\n",
+     "3: the server is a program (exec at line 2): only signal and kill apply to it, not 'accept'"},
+    {SRV "server exec \"./t\"\n", "3: server exec after server's first action at line 2: a role is "
+                                  "a program from its first action"},
+    {LSN "server signal TERM\n",
+     "3: server signal: the server is not a program (signal applies to a role started with exec)"},
+    {SRV "server kill\nserver signal TERM\n",
+     "4: server signal after the server process ended at line 3"},
+    {SRV "server exec \"./s\" &\n", "3: '&' does not apply to exec: it never blocks"},
+    {LSN "server serve &\n", "3: '&' does not apply to serve: it never blocks"},
+    {LSN "server serve recv\n", "3: recv needs a byte count, 'all' or 'eof'"},
+    {LSN "server serve recv some\n", "3: recv needs a byte count, 'all' or 'eof', not 'some'"},
+    {LSN "server serve send \"\"\n", "3: send \"\" sends nothing"},
+    {LSN "server serve send\n", "3: send needs a byte count or \"text\""},
+    {LSN "server serve send 0\n", "3: send needs a byte count from 1 to 2^30 or \"text\", not '0'"},
+    {LSN "server serve shutdown\n", "3: shutdown needs wr, rd or rdwr"},
+    {LSN "server serve shutdown both\n", "3: shutdown needs wr, rd or rdwr (not 'both')"},
+    {LSN "server serve close linger=x\n", "3: linger must be seconds from 0 to 3600, not 'x'"},
+    {LSN "server serve wait\n", "3: wait needs a duration (e.g. 100ms)"},
+    {LSN "server serve wait 5\n", "3: duration '5' has no unit (write 5ms or 5s)"},
+    {LSN "server serve read 5\n",
+     "3: unknown connection action 'read' (expected recv, send, shutdown, close or wait)"},
+    {LSN "server serve close send 1\n",
+     "3: 'send' after close: a connection's actions end with close"},
+    {LSN "server serve wait 1ms wait 1ms wait 1ms wait 1ms wait 1ms wait 1ms wait 1ms wait 1ms "
+         "wait 1ms wait 1ms wait 1ms wait 1ms wait 1ms\n",
+     "3: more than 12 actions for each connection"},
+    {LSN "client churn\n", "3: churn needs a connection count (e.g. churn 1000 close)"},
+    {LSN "client churn 0\n", "3: churn needs a connection count from 1 to 10000000, not '0'"},
+    {LSN "client churn 5 concurrency=0\n", "3: concurrency must be from 1 to 10000, not '0'"},
+    {LSN "server serve\nserver serve\n", "4: server serves twice (first at line 3)"},
+    {LSN "server close\nserver serve\n", "4: server serve after server close at line 3"},
+    {"server serve\n", "2: server serve before server listen"},
+    {LSN "client serve\n", "3: only the server can serve (the client connects or churns)"},
+    {LSN "server churn 5\n", "3: only the client can churn (the server listens and serves)"},
+    {LSN "server serve\nserver accept\n",
+     "4: server accept after server serve at line 3 (serve accepts every connection)"},
+    {"client churn 5\n", "2: client churn before server listen"},
+    {LSN "expect server exit 0\n",
+     "3: expect server exit: the server is not a program (no exec before this line)"},
+    {SRV "expect server exit\n", "3: 'exit' needs a status from 0 to 255 or none"},
+    {SRV "expect server exit 256\n", "3: 'exit' needs a status from 0 to 255 or none, not '256'"},
+    {LSN "expect server count CLOSE_WAIT\n",
+     "3: bad count 'CLOSE_WAIT' (expected STATE=N, STATE<=N or STATE>=N)"},
+    {LSN "expect server count CLOSE_WAIT=x\n",
+     "3: bad count 'CLOSE_WAIT=x' (expected STATE=N, STATE<=N or STATE>=N)"},
+    {LSN "expect server count gone=0\n",
+     "3: sockets that are gone cannot be counted (count a state, e.g. TIME_WAIT=0)"},
+    {LSN "expect server count close_wait=0\n",
+     "3: unknown state 'close_wait' in count (expected ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, "
+     "FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING or LISTEN)"},
+    {LSN "expect client count LISTEN=1\n",
+     "3: the client has no listener: count LISTEN is the server's"},
+    {"expect client count TIME_WAIT=0\n",
+     "2: count needs the server's port: no server listen or exec before this line"},
+    {LSN "expect server count\n",
+     "3: 'count' needs STATE=N, STATE<=N or STATE>=N (e.g. count CLOSE_WAIT=0)"},
+    {LSN "expect server count LISTEN=1 LISTEN=1 LISTEN=1 LISTEN=1 LISTEN=1 LISTEN=1 LISTEN=1 "
+         "LISTEN=1 LISTEN=1\n",
+     "3: more than 8 counts"},
+    {LSN "client churn 5\nexpect client churn all=5\n",
+     "4: unknown option 'all=5' for churn (expected ok=N or failed=N)"},
+    {LSN "client churn 5\nexpect client churn ok=x\n", "4: ok must be a count, not 'x'"},
+    {LSN "expect client churn ok=5\n", "3: expect client churn: no client churn before this line"},
+    {LSN "client churn 5\nexpect client churn failed=0\n",
+     "4: 'churn' needs ok=N (e.g. churn ok=1000 failed=0)"},
+};
+
+ParameterizedTestParameters(programs, every_rejection_has_its_message) {
+  static size_t index[sizeof rejections / sizeof rejections[0]];
+  for (size_t i = 0; i < sizeof index / sizeof index[0]; i++) index[i] = i;
+  return cr_make_param_array(size_t, index, sizeof index / sizeof index[0]);
+}
+
+ParameterizedTest(size_t *i, programs, every_rejection_has_its_message) {
+  const struct rejection *r = &rejections[*i];
+  char text[1024], msg[512];
+  snprintf(text, sizeof text, HEAD "%sexpect client gone\n", r->text);
+  snprintf(msg, sizeof msg, "t.case:%s", r->msg);
+  assert_rejects(text, msg);
+}
+
+Test(programs, quoted_text_knows_carriage_return) {
+  tc_case c;
+  parse_ok("p.case", CONNECTED "client send \"a\\r\\n\"\nexpect client gone\n", &c);
+  cr_assert_str_eq(c.steps[3].u.act.text, "a\r\n");
+  cr_assert_eq(c.steps[3].u.act.bytes, 3);
+  tc_case_free(&c);
+}
+
+Test(programs, exec_command_gets_its_address_and_port) {
+  char buf[128];
+  cr_assert_eq(tc_exec_expand("srv --bind {addr} {port} ${HOME} {x}", "::1", 8080, buf, sizeof buf),
+               31);
+  cr_assert_str_eq(buf, "srv --bind ::1 8080 ${HOME} {x}");
+  cr_assert_eq(tc_exec_expand("{addr}:{port}", "127.0.0.1", 5, buf, sizeof buf), 11);
+  cr_assert_str_eq(buf, "127.0.0.1:5");
+  cr_assert_eq(tc_exec_expand("{addr}", "127.0.0.1", 5, buf, 9), -ENOSPC);
+  cr_assert_eq(tc_exec_expand("{addr}", "127.0.0.1", 5, buf, 10), 9);
+}
+
+Test(programs, count_terms_compare_as_written) {
+  struct tc_count_term eq = {.op = TC_COUNT_EQ, .n = 3}, le = {.op = TC_COUNT_LE, .n = 3},
+                       ge = {.op = TC_COUNT_GE, .n = 3};
+  cr_assert(tc_count_holds(&eq, 3) && !tc_count_holds(&eq, 2) && !tc_count_holds(&eq, 4));
+  cr_assert(tc_count_holds(&le, 2) && tc_count_holds(&le, 3) && !tc_count_holds(&le, 4));
+  cr_assert(!tc_count_holds(&ge, 2) && tc_count_holds(&ge, 3) && tc_count_holds(&ge, 990));
+  cr_assert_str_eq(tc_count_op_text(TC_COUNT_GE), ">=");
+  cr_assert_str_eq(tc_count_op_text(TC_COUNT_LE), "<=");
+  cr_assert_str_eq(tc_count_op_text(TC_COUNT_EQ), "=");
 }
 
 /* ---- inject ---- */

@@ -38,7 +38,7 @@ Test(cli, malformed_case_is_one_line_exit_2_and_writes_nothing) {
   char *argv[] = {TCPCLOSE_BIN, "run", "--json", json, bad, NULL};
   cr_assert_eq(th_run(argv, &o), 2);
   char want[700];
-  snprintf(want, sizeof want, "%s:3: unknown action 'sned' for client (expected listen, connect, accept, send, recv, shutdown, close, exit or kill)\n", bad);
+  snprintf(want, sizeof want, "%s:3: unknown action 'sned' for client (expected listen, connect, accept, send, recv, shutdown, close, exit, kill, exec, signal, serve or churn)\n", bad);
   cr_assert_str_eq(o.err, want);
   cr_assert_str_eq(o.out, "");
   cr_assert_null(th_read_file(json), "a bad case must not write results");

@@ -9,6 +9,11 @@
  * runner starts. The grammar is documented in README.md ("The case
  * language"); every rejection has its own message, tested in
  * tests/test_case_parse.c.
+ * A role is played either by a scripted peer or by the user's program
+ * (`ROLE exec "COMMAND"`, TC_ACT_EXEC; tc_case_program() finds it): then
+ * only signal and kill act on it, and its sockets are checked through the
+ * kernel. serve and churn share one per-connection action list
+ * (struct tc_conn_script), which the peer plays as is.
  */
 #ifndef TCPCLOSE_CASE_H
 #define TCPCLOSE_CASE_H
@@ -42,6 +47,10 @@ enum tc_action {
   TC_ACT_CLOSE,
   TC_ACT_EXIT,
   TC_ACT_KILL,
+  TC_ACT_EXEC,   /* ROLE exec "COMMAND" [port=N]: the role is a program */
+  TC_ACT_SIGNAL, /* ROLE signal NAME: to a program */
+  TC_ACT_SERVE,  /* server serve [ACTIONS]: every connection plays them */
+  TC_ACT_CHURN,  /* client churn N [concurrency=C] [ACTIONS] */
   TC_ACT_COUNT
 };
 
@@ -50,22 +59,52 @@ enum tc_shut_how { TC_SHUT_RD, TC_SHUT_WR, TC_SHUT_RDWR };
 
 #define TC_LINGER_NONE (-1) /* close without touching SO_LINGER */
 
+/* What serve and churn do on each of their connections, in order:
+ *   recv N|all|eof, send N|"text", shutdown wr|rd|rdwr, close [linger=N],
+ *   wait DURATION.
+ * A list without close leaves the connection open (held) once done. */
+enum tc_conn_op { TC_CONN_RECV, TC_CONN_SEND, TC_CONN_SHUTDOWN, TC_CONN_CLOSE, TC_CONN_WAIT };
+
+struct tc_conn_action {
+  enum tc_conn_op op;
+  enum tc_recv_mode recv; /* recv */
+  size_t bytes;           /* recv N, send N, or strlen(text) */
+  char *text;             /* send "text", owned; NULL for send N */
+  enum tc_shut_how how;   /* shutdown */
+  int linger;             /* close: TC_LINGER_NONE or seconds (0 = RST) */
+  unsigned ms;            /* wait */
+};
+
+#define TC_CONN_MAX_ACTIONS 12
+
+struct tc_conn_script {
+  struct tc_conn_action act[TC_CONN_MAX_ACTIONS];
+  size_t n; /* 0: a bare serve holds each connection; a churn only connects */
+};
+
 struct tc_action_step {
   enum tc_role role;
   enum tc_action action;
-  int background;         /* written with a trailing '&' */
-  int backlog;            /* listen */
-  int reuseaddr;          /* listen */
-  enum tc_recv_mode recv; /* recv */
-  size_t bytes;           /* send N / recv N, or strlen(text) */
-  char *text;             /* send "text"; NULL for send N */
-  enum tc_shut_how how;   /* shutdown */
-  int linger;             /* close: TC_LINGER_NONE or seconds (0 = RST) */
-  int same_port;          /* listen/connect port=same: the port used before */
-  int then_close;         /* recv ... then close [linger=N]: the peer closes as
+  int background;             /* written with a trailing '&' */
+  int backlog;                /* listen */
+  int reuseaddr;              /* listen */
+  enum tc_recv_mode recv;     /* recv */
+  size_t bytes;               /* send N / recv N, or strlen(text) */
+  char *text;                 /* send "text"; NULL for send N */
+  enum tc_shut_how how;       /* shutdown */
+  int linger;                 /* close: TC_LINGER_NONE or seconds (0 = RST) */
+  int same_port;              /* listen/connect port=same: the port used before */
+  int then_close;             /* recv ... then close [linger=N]: the peer closes as
                               soon as the recv is done, without a round trip */
-  int then_linger;        /* TC_LINGER_NONE or seconds */
-  int listener;           /* close listener: the listening socket */
+  int then_linger;            /* TC_LINGER_NONE or seconds */
+  int listener;               /* close listener: the listening socket */
+  char *command;              /* exec: the shell command, placeholders {addr}
+                              and {port} kept as written; owned */
+  unsigned port;              /* exec port=N: the program listens on N; 0 none */
+  int signo;                  /* signal: SIGTERM...; kill: unused */
+  struct tc_conn_script conn; /* serve, churn: each connection's actions */
+  unsigned long churn;        /* churn: connections to make (N) */
+  unsigned concurrency;       /* churn: at most this many at once (default 1) */
 };
 
 enum tc_expect_kind {
@@ -76,6 +115,24 @@ enum tc_expect_kind {
   TC_EXPECT_WIRE,     /* expect wire DIR FLAGS [DIR FLAGS ...] */
   TC_EXPECT_RESET,    /* expect ROLE reset-reason REASON|none */
   TC_EXPECT_RECEIVED, /* expect ROLE received N: bytes its last recv read */
+  TC_EXPECT_EXIT,     /* expect ROLE exit N|none: a program's exit status */
+  TC_EXPECT_COUNT,    /* expect ROLE count STATE=N [STATE<=N ...] */
+  TC_EXPECT_CHURN,    /* expect ROLE churn ok=N [failed=N] */
+};
+
+#define TC_EXIT_NONE (-1) /* expect ROLE exit none: still running */
+#define TC_MAX_COUNT 8
+
+/* One term of `expect ROLE count`: the number of the role's sockets in
+ * `state` compared with n. The server's sockets are those whose local port
+ * is the server's port (its listener only for LISTEN); the client's, those
+ * whose remote port is the server's port. */
+enum tc_count_op { TC_COUNT_EQ, TC_COUNT_LE, TC_COUNT_GE };
+
+struct tc_count_term {
+  int state; /* enum tc_state, never TC_STATE_GONE */
+  enum tc_count_op op;
+  unsigned long n;
 };
 
 #define TC_MAX_PATH 16
@@ -106,6 +163,12 @@ struct tc_expect_step {
   int conn;         /* which connection of the role: 0 = the latest */
   int observe_only; /* `observe ROLE`: record, do not judge */
   char os[64];      /* expect[linux,freebsd]: systems it applies to; "" all */
+  int exit_status;  /* TC_EXPECT_EXIT: 0..255 (128+N: killed by signal N,
+                             as the shell says), or TC_EXIT_NONE */
+  struct tc_count_term count[TC_MAX_COUNT]; /* TC_EXPECT_COUNT */
+  size_t ncount;
+  unsigned long churn_ok; /* TC_EXPECT_CHURN: connections that completed */
+  long churn_failed;      /* connections that failed, or -1: not checked */
 };
 
 #define TC_DROP_ALL 0
@@ -177,6 +240,9 @@ typedef struct tc_case {
   size_t ntags;
   struct tc_step *steps;
   size_t nsteps;
+  /* Line of the role's `exec` statement, 0 when a scripted peer plays it;
+   * the step itself (TC_ACT_EXEC) holds the command. */
+  int program_line[TC_ROLE_COUNT];
 } tc_case;
 
 #define TC_SETTLE_QUIET_MS 100u /* no change for this long: settled */
@@ -200,6 +266,24 @@ int tc_case_has_tag(const tc_case *c, const char *tag);
 
 const char *tc_role_name(enum tc_role role);
 const char *tc_action_name(enum tc_action action);
+const char *tc_conn_op_name(enum tc_conn_op op);
+
+/* The case's exec step for a role, NULL when a scripted peer plays it. */
+const struct tc_action_step *tc_case_program(const tc_case *c, enum tc_role role);
+
+/* The exec command with {addr} and {port} filled in (other braces, as in
+ * a shell's ${VAR}, are left alone). Returns the length, or -ENOSPC. */
+int tc_exec_expand(const char *command, const char *addr, unsigned port, char *buf, size_t len);
+
+/* Whether a count of n sockets satisfies a term of `expect ROLE count`;
+ * tc_count_op_text() gives its operator as written ("=", "<=", ">="). */
+int tc_count_holds(const struct tc_count_term *t, unsigned long n);
+const char *tc_count_op_text(enum tc_count_op op);
+
+/* Signal number for "TERM" or "SIGTERM" (the names a case may use), 0 if
+ * unknown; and back ("TERM"), "?" if unknown. */
+int tc_signal_from_name(const char *name);
+const char *tc_signal_name(int signo);
 
 #define TC_DURATION_MAX_MS (24.0 * 3600 * 1000)
 

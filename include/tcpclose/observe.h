@@ -44,6 +44,23 @@ int tc_observer_has_timers(const tc_observer *obs);
 int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n, struct tc_sock *out,
                          tc_err *err);
 
+/* Whose sockets `expect ROLE count` counts, by the server's port (see
+ * tc_observer_count). */
+struct tc_count_query {
+  struct tc_addr server; /* the server's listening address: family and port */
+  int role;              /* TC_SERVER or TC_CLIENT (tcpclose/case.h) */
+};
+
+/* Counts one role's sockets of the server's family by state into
+ * counts[0..TC_STATE_COUNT-1] (counts[TC_STATE_GONE] stays 0). The server's
+ * sockets are those whose local port is the server's port: its connections,
+ * and its listener under LISTEN; the client's, those whose remote port is
+ * the server's port (never a listener). The diag backend asks one kernel-
+ * filtered dump; procfs and netstat read their whole table. Fails with err
+ * when the backend cannot count. */
+int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, unsigned long *counts,
+                      tc_err *err);
+
 void tc_observer_close(tc_observer *obs);
 
 #endif
