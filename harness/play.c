@@ -172,6 +172,24 @@ static void step_timed_out(struct tc__ltimer *t) {
 
 static void wait_done(struct tc__ltimer *t) { next_step(t->data); }
 
+/* A record or frame of what happened before a checkpoint may still be
+ * being written on another CPU when it starts (the kernel writes them with
+ * preemption off, in microseconds): checkpoints on the story wait this
+ * long, then drain the sources, so that nothing before them is missed. */
+#define TC__DRAIN_MS 2
+
+static void drained(struct tc__ltimer *t) {
+  struct tc_play *play = t->data;
+  tc__check_expect(play, current(play));
+  next_step(play);
+}
+
+static int on_story(const struct tc_play *play, const struct tc_step *st) {
+  enum tc_expect_kind k = st->u.exp.kind;
+  return (play->tl.trace != NULL || play->tl.wire != NULL) &&
+         (k == TC_EXPECT_PATH || k == TC_EXPECT_WIRE || k == TC_EXPECT_RESET);
+}
+
 static unsigned timeout_for(const struct tc_play *play, const struct tc_action_step *a) {
   unsigned base = play->opts.step_timeout_ms;
   /* close linger=N may rightly block for N seconds first */
@@ -230,14 +248,18 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
 /* Starts one step. Returns 1 when the play must wait for it. */
 static int start_step(struct tc_play *play, const struct tc_step *st) {
   switch (st->kind) {
-  case TC_STEP_EXPECT: tc__check_expect(play, st); return 0;
+  case TC_STEP_EXPECT:
+    if (!on_story(play, st)) return tc__check_expect(play, st), 0;
+    play->prog.wait = TC__WAIT_DRAIN;
+    tc__ltimer_start(&play->prog.timer, drained, TC__DRAIN_MS, 0);
+    return 1;
   case TC_STEP_WAIT:
     play->prog.wait = TC__WAIT_TIMER;
     tc__ltimer_start(&play->prog.timer, wait_done, st->ms, 0);
     return 1;
   case TC_STEP_SETTLE:
     play->prog.wait = TC__WAIT_SETTLE;
-    tc__settle_start(play, st->ms);
+    tc__settle_start(play, st->line, st->ms);
     return 1;
   case TC_STEP_ACTION: return start_action(play, st);
   case TC_STEP_INJECT: /* the runner does not craft segments yet: say so */

@@ -174,13 +174,15 @@ void tc__timeline_stop(struct tc_play *play); /* a last poll; the sources go */
 struct tc__settle {
   struct tc__ltimer poll;
   uint64_t start_ms, quiet_since_ms, max_ms;
+  int line; /* of the settle in progress */
   struct tc_sock prev[TC__MAX_QUERIES];
   size_t nprev;
 };
 
-/* Polls until the case's sockets stop changing (or max_ms), then reports
+/* Polls until the case's sockets stop changing with no retransmission
+ * pending (or max_ms), records how it ended, then reports
  * tc__play_settled(). */
-void tc__settle_start(struct tc_play *play, unsigned max_ms);
+void tc__settle_start(struct tc_play *play, int line, unsigned max_ms);
 void tc__settle_stop(struct tc_play *play);
 
 /* ---- play_network.c and play_check*.c: steps without a state ---- */
@@ -203,6 +205,7 @@ enum tc__wait {
   TC__WAIT_SETTLE,    /* settle */
   TC__WAIT_HOLDER,    /* the holder's answer to a network step */
   TC__WAIT_OBSERVERS, /* the observers the first listen asked for */
+  TC__WAIT_DRAIN,     /* a checkpoint on the story: its sources catch up */
 };
 
 /* The step in progress and what it waits for: written in play.c only. */

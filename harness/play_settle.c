@@ -1,6 +1,14 @@
 /* play_settle.c - `settle`: polls the case's sockets until none of them
- * changed (state, queues) for TC_SETTLE_QUIET_MS, or the step's maximum has
- * passed, then reports tc__play_settled(). Owns struct tc__settle. */
+ * changed (state, queues) for TC_SETTLE_QUIET_MS while none had a
+ * retransmission pending, or the step's maximum has passed; records which
+ * in the results, then reports tc__play_settled(). Owns struct tc__settle.
+ *
+ * Pending means the retransmit timer is armed: data or a FIN not yet
+ * acknowledged, which the kernel will send again (RTO, loss probe). Quiet
+ * sockets with such a timer are about to change, and a checkpoint after a
+ * settle must see what that retransmission does. The other timers do not
+ * hold settle: a zero-window probe (persist) can go on for ever, keepalive
+ * and the FIN_WAIT2 and TIME_WAIT timers are the states being checked. */
 #include <string.h>
 
 #include "play_internal.h"
@@ -26,6 +34,12 @@ static size_t case_queries(const struct tc_play *play, struct tc_query *q, int *
   return n;
 }
 
+static int retransmission_pending(const struct tc_sock *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i].timer == TC_TIMER_RETRANSMIT) return 1;
+  return 0;
+}
+
 static int same_sockets(const struct tc_sock *a, const struct tc_sock *b, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (a[i].state != b[i].state || a[i].recvq != b[i].recvq || a[i].sendq != b[i].sendq) return 0;
@@ -48,15 +62,20 @@ static void settle_poll(struct tc__ltimer *t) {
   for (size_t i = 0; i < n; i++)
     if (role[i] >= 0) tc__timeline_observed(play, role[i], conn[i], &s[i]);
   uint64_t now = now_ms();
-  if (n != st->nprev || !same_sockets(s, st->prev, n)) st->quiet_since_ms = now;
+  if (n != st->nprev || !same_sockets(s, st->prev, n) || retransmission_pending(s, n))
+    st->quiet_since_ms = now;
   memcpy(st->prev, s, n * sizeof *s);
   st->nprev = n;
-  if (now - st->quiet_since_ms < TC_SETTLE_QUIET_MS && now - st->start_ms < st->max_ms) return;
+  int at_max = now - st->start_ms >= st->max_ms;
+  if (now - st->quiet_since_ms < TC_SETTLE_QUIET_MS && !at_max) return;
+  struct tc_settle_end end = {.line = st->line, .at_max = now - st->quiet_since_ms < TC_SETTLE_QUIET_MS,
+                              .ms = (long)(now - st->start_ms)};
+  tc_case_result_add_settle(play->res, &end);
   tc__settle_stop(play);
   tc__play_settled(play);
 }
 
-void tc__settle_start(struct tc_play *play, unsigned max_ms) {
+void tc__settle_start(struct tc_play *play, int line, unsigned max_ms) {
   struct tc__settle *st = &play->settle;
   if (!st->poll.open && tc__ltimer_init(play->loop, &st->poll, &play->res->loop_lag_ms, play) < 0) {
     tc__play_fail(play, "settle: cannot start its timer");
@@ -64,6 +83,7 @@ void tc__settle_start(struct tc_play *play, unsigned max_ms) {
   }
   st->start_ms = st->quiet_since_ms = now_ms();
   st->max_ms = max_ms;
+  st->line = line;
   st->nprev = (size_t)-1; /* the first poll always counts as a change */
   tc__ltimer_start(&st->poll, settle_poll, 0, TC__SETTLE_POLL_MS);
 }

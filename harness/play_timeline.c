@@ -170,9 +170,12 @@ static int64_t read_up_to(const struct tc_play *play, int64_t poll_start) {
 
 void tc__timeline_poll(struct tc_play *play) {
   int64_t start = tc__now_us();
+  struct tc_source_counts *c = &play->res->sources;
   drain_trace(play);
   drain_wire(play);
   poll_mini_sockets(play);
+  if (play->tl.trace) tc_trace_counts(play->tl.trace, &c->trace_read, &c->trace_lost);
+  if (play->tl.wire) tc_wire_counts(play->tl.wire, &c->wire_read, &c->wire_lost);
   tc__lines_release(&play->lines, read_up_to(play, start));
 }
 

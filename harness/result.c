@@ -78,6 +78,10 @@ int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s) {
   return append(&r->segments, &r->nsegments, &r->segments_cap, s, sizeof *s);
 }
 
+int tc_case_result_add_settle(tc_case_result *r, const struct tc_settle_end *s) {
+  return append(&r->settles, &r->nsettles, &r->settles_cap, s, sizeof *s);
+}
+
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value) {
   struct tc_sysctl s;
   snprintf(s.name, sizeof s.name, "%s", name);
@@ -90,6 +94,7 @@ void tc_case_result_free(tc_case_result *r) {
   free(r->isolation);
   free(r->transitions);
   free(r->segments);
+  free(r->settles);
   free(r->transitions_by.why_not);
   free(r->wire_by.why_not);
   for (size_t i = 0; i < r->nchecks; i++) {

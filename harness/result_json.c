@@ -59,7 +59,19 @@ static json_t *array_of(const void *elems, size_t n, size_t size, json_t *(*one)
   return arr;
 }
 
+static json_t *settle_json(const struct tc_settle_end *s) {
+  return json_pack("{s:i, s:s, s:I}", "line", s->line, "ended", s->at_max ? "max" : "quiet", "ms",
+                   (json_int_t)s->ms);
+}
+
+static json_t *sources_json(const struct tc_source_counts *c) {
+  return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}}", "trace", "read", (json_int_t)c->trace_read,
+                   "lost", (json_int_t)c->trace_lost, "wire", "read", (json_int_t)c->wire_read,
+                   "lost", (json_int_t)c->wire_lost);
+}
+
 static json_t *check_one(const void *c) { return check_json(c); }
+static json_t *settle_one(const void *s) { return settle_json(s); }
 static json_t *transition_one(const void *t) { return transition_json(t); }
 static json_t *segment_one(const void *s) { return segment_json(s); }
 
@@ -84,14 +96,18 @@ static json_t *sysctls_json(const tc_case_result *r) {
 static double round_ms(double ms) { return (double)(long)(ms * 10 + 0.5) / 10; }
 
 static json_t *case_json(const tc_case_result *r) {
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:f, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
-                   "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "loop_lag_ms", round_ms(r->loop_lag_ms),
-                   "isolation", r->isolation,
-                   "sysctls", sysctls_json(r), "observers", observers_json(r),
-                   "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
-                   "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
-                   "segments", array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));
+  json_t *j = json_pack(
+      "{s:s, s:s, s:s, s:s?, s:I, s:f, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name, "file",
+      r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason, "duration_ms",
+      (json_int_t)r->duration_ms, "loop_lag_ms", round_ms(r->loop_lag_ms), "isolation",
+      r->isolation, "sysctls", sysctls_json(r), "observers", observers_json(r), "checks",
+      array_of(r->checks, r->nchecks, sizeof *r->checks, check_one), "transitions",
+      array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
+      "segments", array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));
+  if (j == NULL) return NULL;
+  json_object_set_new(j, "settles", array_of(r->settles, r->nsettles, sizeof *r->settles, settle_one));
+  json_object_set_new(j, "sources", sources_json(&r->sources));
+  return j;
 }
 
 static json_t *case_one(const void *c) { return case_json(c); }

@@ -48,6 +48,7 @@ struct tc_trace {
    * the first record that could not be kept (with why). */
   size_t records;
   long long missed;
+  unsigned long total_read, total_lost; /* over the trace's life */
   int failed;
   tc_err why;
 };
@@ -270,6 +271,7 @@ static int on_record(struct tep_event *ev, struct tep_record *rec, int cpu, void
   tc_err why;
   (void)cpu;
   t->records++;
+  t->total_read++;
   if (rec->missed_events != 0) t->missed += rec->missed_events > 0 ? rec->missed_events : 1;
   if (ev == NULL) return 0; /* an event type this trace did not load: not enabled by it */
   int rc = tc__trace_decode(ev, rec, &e, &why);
@@ -335,6 +337,7 @@ int tc_trace_poll(tc_trace *t, tc_err *err) {
     if (err != NULL) *err = t->why;
     return t->failed;
   }
+  t->total_lost += (unsigned long)t->missed;
   if (t->missed > 0)
     return tc_errf(err, -ENOBUFS,
                    "transitions: the kernel dropped %lld events (the %d KiB per-CPU buffer of %s "
@@ -346,6 +349,11 @@ int tc_trace_poll(tc_trace *t, tc_err *err) {
 const struct tc_trace_event *tc_trace_events(const tc_trace *t, size_t *n) {
   *n = t != NULL ? t->n : 0;
   return t != NULL ? t->ev : NULL;
+}
+
+void tc_trace_counts(const tc_trace *t, unsigned long *read, unsigned long *lost) {
+  *read = t != NULL ? t->total_read : 0;
+  *lost = t != NULL ? t->total_lost : 0;
 }
 
 void tc_trace_close(tc_trace *t) {

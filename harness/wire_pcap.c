@@ -41,6 +41,7 @@ struct tc_wire {
   size_t bad_frames;
   unsigned bad_caplen, bad_len;
   int nomem;
+  unsigned long frames; /* read over the capture's life */
 };
 
 static int64_t clock_us(clockid_t id) {
@@ -153,6 +154,7 @@ static int append(tc_wire *w, const struct tc_segment *seg) {
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
   tc_wire *w = (tc_wire *)user;
   struct tc_segment seg;
+  w->frames++;
   if (tc_wire_decode(w->linktype, bytes, h->caplen, &seg) != 0) {
     if (w->bad_frames++ == 0) {
       w->bad_caplen = h->caplen;
@@ -192,6 +194,13 @@ int tc_wire_poll(tc_wire *w, tc_err *err) {
 const struct tc_segment *tc_wire_segments(const tc_wire *w, size_t *n) {
   *n = w != NULL ? w->n : 0;
   return w != NULL ? w->segs : NULL;
+}
+
+void tc_wire_counts(tc_wire *w, unsigned long *read, unsigned long *lost) {
+  struct pcap_stat st;
+  *read = w != NULL ? w->frames : 0;
+  *lost = 0;
+  if (w != NULL && pcap_stats(w->pcap, &st) == 0) *lost = (unsigned long)st.ps_drop + st.ps_ifdrop;
 }
 
 void tc_wire_close(tc_wire *w) {

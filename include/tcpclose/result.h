@@ -57,6 +57,20 @@ struct tc_observer_use {
   char *why_not;
 };
 
+/* How a `settle` ended: quiet (nothing changed for TC_SETTLE_QUIET_MS and
+ * no retransmission was pending), or at its maximum. */
+struct tc_settle_end {
+  int line;
+  int at_max;
+  long ms; /* how long it took */
+};
+
+/* What the transition and wire sources read, and what they missed. */
+struct tc_source_counts {
+  unsigned long trace_read, trace_lost; /* tracepoint records; dropped by the kernel */
+  unsigned long wire_read, wire_lost;   /* frames; dropped by the capture */
+};
+
 struct tc_sysctl {
   char name[96];
   char value[128];
@@ -80,6 +94,9 @@ typedef struct tc_case_result {
   size_t ntransitions, transitions_cap;
   struct tc_wire_seg *segments;
   size_t nsegments, segments_cap;
+  struct tc_settle_end *settles;
+  size_t nsettles, settles_cap;
+  struct tc_source_counts sources;
 } tc_case_result;
 
 struct tc_host {
@@ -105,6 +122,7 @@ void tc_case_result_observation_last(tc_case_result *r);
 int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t);
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value);
+int tc_case_result_add_settle(tc_case_result *r, const struct tc_settle_end *s);
 
 void tc_case_result_free(tc_case_result *r);
 

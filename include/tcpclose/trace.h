@@ -78,6 +78,9 @@ int tc_trace_poll(tc_trace *t, tc_err *err);
 /* The events so far, in kernel time order. Valid until the next poll/close. */
 const struct tc_trace_event *tc_trace_events(const tc_trace *t, size_t *n);
 
+/* Records read from the kernel so far, and events it said it dropped. */
+void tc_trace_counts(const tc_trace *t, unsigned long *read, unsigned long *lost);
+
 void tc_trace_close(tc_trace *t);
 
 /* Removes tcpclose-<pid>-* instances whose pid is not running. Returns how

@@ -79,6 +79,10 @@ int tc_wire_poll(tc_wire *w, tc_err *err);
 /* The segments so far, capture order. Valid until the next poll or close. */
 const struct tc_segment *tc_wire_segments(const tc_wire *w, size_t *n);
 
+/* Frames read so far, and frames the kernel dropped before the capture
+ * could read them (pcap_stats: its buffer was full). */
+void tc_wire_counts(tc_wire *w, unsigned long *read, unsigned long *lost);
+
 void tc_wire_close(tc_wire *w);
 
 /* Decodes one captured frame of pcap link type `linktype` (DLT_EN10MB,
