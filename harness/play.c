@@ -175,7 +175,9 @@ static void wait_done(uv_timer_t *t) { tc__play_next(t->data); }
 static void run_steps(struct tc_play *play) {
   while (!play->finished && play->step < play->c->nsteps) {
     const struct tc_step *st = &play->c->steps[play->step];
-    tc__timeline_line(play, tc__now_us(), "step    line %d: %s", st->line, st->text);
+    int64_t now_us = tc__now_us();
+    tc__timeline_line(play, now_us, "step    line %d: %s", st->line, st->text);
+    tc_case_result_add_step(play->res, (long)(now_us - play->t0_us), st);
     switch (st->kind) {
     case TC_STEP_EXPECT:
       tc__check_expect(play, st);

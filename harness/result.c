@@ -13,8 +13,8 @@ const char *tc_verdict_name(enum tc_verdict v) {
   return (unsigned)v <= TC_ERROR ? names[v] : "?";
 }
 
-int tc_case_result_add_check(tc_case_result *r, int line, const char *expect,
-                             const char *observed, int pass, const struct tc_sock *sock) {
+int tc_case_result_add_check(tc_case_result *r, int line, const char *expect, const char *observed,
+                             int pass, const struct tc_sock *sock) {
   struct tc_check *c = realloc(r->checks, (r->nchecks + 1) * sizeof *c);
   if (c == NULL) return -ENOMEM;
   r->checks = c;
@@ -77,6 +77,21 @@ int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s) {
   return append(&r->segments, &r->nsegments, s, sizeof *s);
 }
 
+static int step_role(const struct tc_step *st) {
+  if (st->kind == TC_STEP_ACTION) return (int)st->u.act.role;
+  if (st->kind == TC_STEP_EXPECT && st->u.exp.kind != TC_EXPECT_WIRE) return (int)st->u.exp.role;
+  return -1;
+}
+
+int tc_case_result_add_step(tc_case_result *r, long t_us, const struct tc_step *st) {
+  struct tc_step_done s = {
+      .t_us = t_us, .role = step_role(st), .line = st->line, .text = strdup(st->text)};
+  if (s.text == NULL) return -ENOMEM;
+  int rc = append(&r->steps, &r->nsteps, &s, sizeof s);
+  if (rc < 0) free(s.text);
+  return rc;
+}
+
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value) {
   struct tc_sysctl s;
   snprintf(s.name, sizeof s.name, "%s", name);
@@ -89,6 +104,8 @@ void tc_case_result_free(tc_case_result *r) {
   free(r->isolation);
   free(r->transitions);
   free(r->segments);
+  for (size_t i = 0; i < r->nsteps; i++) free(r->steps[i].text);
+  free(r->steps);
   free(r->transitions_by.why_not);
   free(r->wire_by.why_not);
   for (size_t i = 0; i < r->nchecks; i++) {

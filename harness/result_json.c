@@ -8,24 +8,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tcpclose/result.h"
+#include "result_json.h"
 #include "tcpclose/tcpstate.h"
 
 static json_t *sock_json(const struct tc_sock *s) {
   char local[TC_ADDR_STRLEN], remote[TC_ADDR_STRLEN];
-  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
-                   "state", tc_state_name(s->state),
-                   "local", tc_addr_format(&s->tuple.local, local, sizeof local),
-                   "remote", tc_addr_format(&s->tuple.remote, remote, sizeof remote),
-                   "recvq", (json_int_t)s->recvq, "sendq", (json_int_t)s->sendq,
-                   "timer", tc_timer_name(s->timer), "timer_ms", (json_int_t)s->timer_ms,
-                   "retransmits", (json_int_t)s->retransmits, "inode", (json_int_t)s->inode);
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}", "state",
+                   tc_state_name(s->state), "local",
+                   tc_addr_format(&s->tuple.local, local, sizeof local), "remote",
+                   tc_addr_format(&s->tuple.remote, remote, sizeof remote), "recvq",
+                   (json_int_t)s->recvq, "sendq", (json_int_t)s->sendq, "timer",
+                   tc_timer_name(s->timer), "timer_ms", (json_int_t)s->timer_ms, "retransmits",
+                   (json_int_t)s->retransmits, "inode", (json_int_t)s->inode);
 }
 
 static json_t *check_json(const struct tc_check *c) {
   /* A skipped check or an observation neither passed nor failed: pass is null. */
-  json_t *j = json_pack("{s:i, s:s, s:s, s:o}", "line", c->line, "expect", c->expect,
-                        "observed", c->observed, "pass",
+  json_t *j = json_pack("{s:i, s:s, s:s, s:o}", "line", c->line, "expect", c->expect, "observed",
+                        c->observed, "pass",
                         c->skipped || c->observation ? json_null() : json_boolean(c->pass));
   if (j != NULL && c->skipped) json_object_set_new(j, "skipped", json_true());
   if (j != NULL && c->observation) json_object_set_new(j, "observation", json_true());
@@ -37,15 +37,20 @@ static const char *role_str(int role) { return role == 0 ? "client" : "server"; 
 
 static json_t *transition_json(const struct tc_transition *t) {
   return json_pack("{s:s, s:i, s:s, s:s, s:I, s:s}", "role", role_str(t->role), "conn", t->conn,
-                   "from", tc_state_name(t->from), "to", tc_state_name(t->to),
-                   "t_us", (json_int_t)t->t_us, "source", t->source);
+                   "from", tc_state_name(t->from), "to", tc_state_name(t->to), "t_us",
+                   (json_int_t)t->t_us, "source", t->source);
 }
 
 static json_t *segment_json(const struct tc_wire_seg *s) {
-  return json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us,
-                   "dir", s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport,
-                   "dport", (int)s->dport, "flags", s->flags,
-                   "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len);
+  return json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us, "dir",
+                   s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport, "dport", (int)s->dport,
+                   "flags", s->flags, "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len",
+                   (json_int_t)s->len);
+}
+
+static json_t *step_json(const struct tc_step_done *s) {
+  return json_pack("{s:I, s:s?, s:i, s:s}", "t_us", (json_int_t)s->t_us, "role",
+                   s->role < 0 ? NULL : role_str(s->role), "line", s->line, "text", s->text);
 }
 
 /* Builds a JSON array from n elements of `size` bytes with `one`. */
@@ -62,6 +67,7 @@ static json_t *array_of(const void *elems, size_t n, size_t size, json_t *(*one)
 static json_t *check_one(const void *c) { return check_json(c); }
 static json_t *transition_one(const void *t) { return transition_json(t); }
 static json_t *segment_one(const void *s) { return segment_json(s); }
+static json_t *step_one(const void *s) { return step_json(s); }
 
 static json_t *use_json(const struct tc_observer_use *u) {
   if (u->name != NULL) return json_string(u->name);
@@ -69,8 +75,8 @@ static json_t *use_json(const struct tc_observer_use *u) {
 }
 
 static json_t *observers_json(const tc_case_result *r) {
-  return json_pack("{s:s?, s:o, s:o}", "snapshot", r->observer,
-                   "transitions", use_json(&r->transitions_by), "wire", use_json(&r->wire_by));
+  return json_pack("{s:s?, s:o, s:o}", "snapshot", r->observer, "transitions",
+                   use_json(&r->transitions_by), "wire", use_json(&r->wire_by));
 }
 
 static json_t *sysctls_json(const tc_case_result *r) {
@@ -81,22 +87,23 @@ static json_t *sysctls_json(const tc_case_result *r) {
 }
 
 static json_t *case_json(const tc_case_result *r) {
-  return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name,
-                   "file", r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason,
-                   "duration_ms", (json_int_t)r->duration_ms, "isolation", r->isolation,
-                   "sysctls", sysctls_json(r), "observers", observers_json(r),
-                   "checks", array_of(r->checks, r->nchecks, sizeof *r->checks, check_one),
-                   "transitions", array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
-                   "segments", array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));
+  return json_pack(
+      "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "name", r->name, "file",
+      r->file, "verdict", tc_verdict_name(r->verdict), "reason", r->reason, "duration_ms",
+      (json_int_t)r->duration_ms, "isolation", r->isolation, "sysctls", sysctls_json(r),
+      "observers", observers_json(r), "checks",
+      array_of(r->checks, r->nchecks, sizeof *r->checks, check_one), "transitions",
+      array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one), "segments",
+      array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one), "steps",
+      array_of(r->steps, r->nsteps, sizeof *r->steps, step_one));
 }
 
 static json_t *case_one(const void *c) { return case_json(c); }
 
-static json_t *run_json(const struct tc_host *h, const tc_case_result *cases, size_t n) {
+json_t *tc__results_tree(const struct tc_host *h, const tc_case_result *cases, size_t n) {
   json_t *arr = array_of(cases, n, sizeof *cases, case_one);
-  return json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
-                   "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
-                   "cases", arr);
+  return json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1, "host",
+                   "os", h->os, "kernel", h->kernel, "machine", h->machine, "cases", arr);
 }
 
 /* Dumps to PATH.XXXXXX beside the target, then renames it into place. */
@@ -112,8 +119,8 @@ static int write_atomic(const char *path, json_t *root, tc_err *err) {
     free(tmp);
     return rc;
   }
-  if (fchmod(fd, 0644) < 0 || json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || write(fd, "\n", 1) != 1 ||
-      fsync(fd) < 0)
+  if (fchmod(fd, 0644) < 0 || json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+      write(fd, "\n", 1) != 1 || fsync(fd) < 0)
     rc = tc_errf(err, -EIO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
   if (close(fd) < 0 && rc == 0) rc = tc_errf(err, -errno, "%s: %s", path, strerror(errno));
   if (rc == 0 && rename(tmp, path) < 0) rc = tc_errf(err, -errno, "%s: %s", path, strerror(errno));
@@ -122,9 +129,9 @@ static int write_atomic(const char *path, json_t *root, tc_err *err) {
   return rc;
 }
 
-int tc_results_write(const char *path, const struct tc_host *host,
-                     const tc_case_result *cases, size_t n, tc_err *err) {
-  json_t *root = run_json(host, cases, n);
+int tc_results_write(const char *path, const struct tc_host *host, const tc_case_result *cases,
+                     size_t n, tc_err *err) {
+  json_t *root = tc__results_tree(host, cases, n);
   if (root == NULL) return tc_errf(err, -ENOMEM, "%s: cannot build the results", path);
   int rc = write_atomic(path, root, err);
   json_decref(root);

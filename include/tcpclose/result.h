@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "tcpclose/case.h"
 #include "tcpclose/error.h"
 #include "tcpclose/sock.h"
 
@@ -19,8 +20,8 @@ enum tc_verdict { TC_PASS, TC_FAIL, TC_SKIP, TC_ERROR };
 
 struct tc_check {
   int line;
-  char *expect;    /* the checkpoint as written */
-  char *observed;  /* what the kernel or peer showed, same vocabulary;
+  char *expect;   /* the checkpoint as written */
+  char *observed; /* what the kernel or peer showed, same vocabulary;
                       for a skipped check, why it was skipped */
   int pass;
   int skipped;     /* the observer it needs cannot run here */
@@ -32,15 +33,24 @@ struct tc_check {
 /* A state change of one role's connection, relative to the case start. */
 struct tc_transition {
   long t_us;
-  int role;            /* enum tc_role */
-  int conn;            /* the role's connection, 1 = its first */
-  int from, to;        /* enum tc_state; TC_STATE_GONE for the end */
-  const char *source;  /* "trace" (tracepoint), "diag"/"procfs" (seen by polling) */
+  int role;           /* enum tc_role */
+  int conn;           /* the role's connection, 1 = its first */
+  int from, to;       /* enum tc_state; TC_STATE_GONE for the end */
+  const char *source; /* "trace" (tracepoint), "diag"/"procfs" (seen by polling) */
+};
+
+/* A step of the case as it started, relative to the case start: what the
+ * sequence diagrams write on a lifeline. */
+struct tc_step_done {
+  long t_us;
+  int role;   /* enum tc_role it acts on or checks, -1 none */
+  int line;   /* in the case file */
+  char *text; /* the statement as written */
 };
 
 struct tc_wire_seg {
   long t_us;
-  int from;            /* enum tc_role of the sender */
+  int from; /* enum tc_role of the sender */
   unsigned sport, dport;
   char flags[12];
   unsigned long seq, ack, len;
@@ -61,37 +71,37 @@ typedef struct tc_case_result {
   char *name;
   char *file;
   enum tc_verdict verdict;
-  char *reason;    /* NULL on pass; first failure or the error otherwise */
+  char *reason; /* NULL on pass; first failure or the error otherwise */
   long duration_ms;
-  const char *observer;  /* static name of the snapshot observer */
+  const char *observer; /* static name of the snapshot observer */
   struct tc_check *checks;
   size_t nchecks;
   struct tc_observer_use transitions_by, wire_by;
-  char *isolation;     /* "netns", or "host loopback: why not" */
+  char *isolation; /* "netns", or "host loopback: why not" */
   struct tc_sysctl *sysctls;
   size_t nsysctls;
   struct tc_transition *transitions;
   size_t ntransitions;
   struct tc_wire_seg *segments;
   size_t nsegments;
+  struct tc_step_done *steps;
+  size_t nsteps;
 } tc_case_result;
 
 struct tc_host {
-  char os[80];       /* "linux", lower case */
-  char kernel[128];  /* uname release */
-  char machine[80];  /* uname machine */
+  char os[80];      /* "linux", lower case */
+  char kernel[128]; /* uname release */
+  char machine[80]; /* uname machine */
 };
 
 const char *tc_verdict_name(enum tc_verdict v);
 
 /* Appends a check; copies the strings. 0 or -ENOMEM. */
-int tc_case_result_add_check(tc_case_result *r, int line, const char *expect,
-                             const char *observed, int pass,
-                             const struct tc_sock *sock);
+int tc_case_result_add_check(tc_case_result *r, int line, const char *expect, const char *observed,
+                             int pass, const struct tc_sock *sock);
 
 /* Sets the verdict and reason (copied, printf-style; NULL for none). */
-void tc_case_result_set(tc_case_result *r, enum tc_verdict v,
-                        const char *fmt, ...)
+void tc_case_result_set(tc_case_result *r, enum tc_verdict v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Marks the last check added as skipped, or as an observation. */
@@ -100,6 +110,10 @@ void tc_case_result_observation_last(tc_case_result *r);
 
 int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t);
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);
+/* Appends a step of the case that started t_us after the case start, with
+ * the role it acts on or checks (none for wait, settle, network steps and
+ * wire checks); copies its text. 0 or -ENOMEM. */
+int tc_case_result_add_step(tc_case_result *r, long t_us, const struct tc_step *st);
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value);
 
 void tc_case_result_free(tc_case_result *r);
@@ -107,7 +121,7 @@ void tc_case_result_free(tc_case_result *r);
 void tc_host_detect(struct tc_host *h);
 
 /* Writes the results file for n case results. 0 or negative errno + err. */
-int tc_results_write(const char *path, const struct tc_host *host,
-                     const tc_case_result *cases, size_t n, tc_err *err);
+int tc_results_write(const char *path, const struct tc_host *host, const tc_case_result *cases,
+                     size_t n, tc_err *err);
 
 #endif
