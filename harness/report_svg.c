@@ -367,11 +367,13 @@ static void draw_segment(FILE *out, const struct diagram *d, const struct ev *e)
   tc__svg_segment_label(e->j, &d->peers, injected, label, sizeof label);
   tc__svg_tcpdump_line(e->j, &d->peers, line, sizeof line);
   int teardown = d->first_rst_or_fin_us >= 0 && e->t_us >= d->first_rst_or_fin_us;
-  fprintf(out, "<g class=\"segment%s%s\"><title>", rst ? " rst" : "", injected ? " injected" : "");
+  int hl = d->diff != NULL && d->diff->wire && teardown;
+  fprintf(out, "<g class=\"segment%s%s%s\"><title>", rst ? " rst" : "", injected ? " injected" : "",
+          hl ? " diff" : "");
   tc__xml_text(out, line);
   if (reason != NULL) fputs("\nreset reason: ", out), tc__xml_text(out, reason);
   fputs("</title>", out);
-  draw_arrow(out, e->role, e->y, colour, injected, d->diff != NULL && d->diff->wire && teardown);
+  draw_arrow(out, e->role, e->y, colour, injected, hl);
   fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" font-weight=\"bold\">",
           MID, e->y + 13, colour);
   tc__xml_text(out, label);

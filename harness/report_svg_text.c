@@ -213,14 +213,12 @@ static void action_note(const char *act, char *buf, size_t len) {
 }
 
 void tc__svg_step_note(const char *text, char *buf, size_t len) {
-  int role = strncmp(text, "client ", 7) == 0 || strncmp(text, "server ", 7) == 0;
-  if (!role) {
+  /* A trailing '&' (started without waiting) is the runner's business, not
+   * the socket's: the note says what the peer did, its title the step. */
+  if (strncmp(text, "client ", 7) == 0 || strncmp(text, "server ", 7) == 0)
+    action_note(text + 7, buf, len);
+  else
     snprintf(buf, len, "%s", text);
-    return;
-  }
-  action_note(text + 7, buf, len);
-  size_t n = strlen(text), used = strlen(buf);
-  if (n > 0 && text[n - 1] == '&' && used + 2 < len) snprintf(buf + used, len - used, " &");
 }
 
 /* Cuts buf to at most room characters, ending in an ellipsis when cut. */
@@ -294,7 +292,7 @@ void tc__svg_segment_label(const json_t *s, const struct tc__svg_peers *p, int i
   const char *flags = tc__json_str(s, "flags", "?");
   long seq = tc__json_long(s, "seq", 0), ack = tc__json_long(s, "ack", 0),
        n = tc__json_long(s, "len", 0);
-  char conn[16] = "", seqs[48], acks[32] = "", lens[24] = "";
+  char conn[16] = "", seqs[48], acks[32] = "", lens[32] = "";
   if (p->nports[0] > 1) snprintf(conn, sizeof conn, "#%d ", seg_conn(s, p));
   if (n > 0)
     snprintf(seqs, sizeof seqs, "%ld:%ld", seq, seq + n);
