@@ -153,16 +153,18 @@ static void close_note(const char *rest, char *buf, size_t len) {
     snprintf(buf, len, "close()");
 }
 
+/* Notes stand where the step started: a recv may wait, so its note says
+ * what it waits for, not what it got. */
 static void recv_note(const char *rest, char *buf, size_t len) {
   char then[48] = "", v[16];
   if (strstr(rest, "then close") != NULL) {
     if (option(rest, "linger=", v, sizeof v))
-      snprintf(then, sizeof then, ", SO_LINGER{1,%s} close()", v);
+      snprintf(then, sizeof then, ", then SO_LINGER{1,%s} close()", v);
     else
-      snprintf(then, sizeof then, ", close()");
+      snprintf(then, sizeof then, ", then close()");
   }
   if (strncmp(rest, "eof", 3) == 0)
-    snprintf(buf, len, "recv() = 0 (EOF)%s", then);
+    snprintf(buf, len, "recv() until EOF%s", then);
   else if (strncmp(rest, "all", 3) == 0)
     snprintf(buf, len, "recv(all queued)%s", then);
   else
