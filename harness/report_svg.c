@@ -16,17 +16,18 @@
 #include "report.h"
 #include "report_svg_text.h"
 
-#define WIDTH 900
-#define TIME_X 86 /* right edge of the elapsed times */
-#define CX 330    /* client lifeline */
-#define SX 650    /* server lifeline */
+#define WIDTH 1000
+#define TIME_X 84 /* right edge of the elapsed times */
+#define CX 400    /* client lifeline */
+#define SX 680    /* server lifeline */
 #define MID ((CX + SX) / 2)
 #define TOP 74     /* first row */
 #define ROW 24     /* a row: step, checkpoint, state */
 #define SEG_ROW 34 /* a segment's row: its label above, its arrow sloping down */
 #define GAP_ROW 30 /* a compressed quiet stretch */
 #define GAP_US 100000L
-#define CHAR_W 7.2 /* 12 px monospace */
+#define CHAR_W 7.2  /* 12 px monospace */
+#define SMALL_W 6.6 /* 11 px: the words of a checkpoint */
 
 enum ev_kind { EV_STEP, EV_CHECK, EV_STATE, EV_SEG };
 
@@ -221,6 +222,23 @@ static void draw_lifelines(FILE *out, const struct diagram *d) {
   fputs("\n", out);
 }
 
+/* Below a role's last transition to gone its lifeline is faint: no
+ * connection of that role is left. */
+static void draw_ended(FILE *out, const struct diagram *d) {
+  for (int role = 0; role < 2; role++) {
+    const struct ev *last = NULL;
+    for (size_t i = 0; i < d->n; i++)
+      if (d->ev[i].kind == EV_STATE && d->ev[i].role == role) last = &d->ev[i];
+    if (last == NULL || strcmp(tc__json_str(last->j, "to", ""), "gone") != 0) continue;
+    int x = role == 0 ? CX : SX, y = last->y + ROW - 2;
+    fprintf(out,
+            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ffffff\" stroke-width=\"4\"/>"
+            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#cbd5e1\" stroke-width=\"1.5\" "
+            "stroke-dasharray=\"4 4\"/>\n",
+            x, y, x, d->height - 8, x, y, x, d->height - 8);
+  }
+}
+
 static int anchor_y(const struct ev *e) {
   return e->kind == EV_SEG ? e->y + 19 : e->y + ROW / 2 + 4;
 }
@@ -320,11 +338,14 @@ static void draw_check(FILE *out, const struct diagram *d, const struct ev *e) {
   static const char *const cls[] = {"observe", "skip", "fail", "pass"};
   int res = tc__check_result(e->check);
   char text[160];
-  size_t room = e->role == 0 ? (size_t)((CX - 32 - TIME_X - 8) / CHAR_W) : e->role == 1 ? 31 : 40;
+  /* Outwards from the mark, up to the elapsed times or the edge. */
+  size_t room = e->role == 0   ? (size_t)((CX - 30 - TIME_X - 10) / SMALL_W)
+                : e->role == 1 ? (size_t)((WIDTH - 8 - SX - 30) / SMALL_W)
+                               : (size_t)((SX - CX - 40) / SMALL_W);
   tc__svg_check_text(e->check, e->role >= 0, res == 0, room, text, sizeof text);
   int cx = e->role == 0   ? CX - 18
            : e->role == 1 ? SX + 18
-                          : MID - (int)(tc__svg_chars(text) * CHAR_W) / 2 - 6;
+                          : MID - (int)(tc__svg_chars(text) * SMALL_W) / 2 - 6;
   int cy = e->y + ROW / 2;
   fprintf(out, "<g class=\"check %s\">", cls[res + 2]);
   check_title(out, e->check, res);
@@ -338,7 +359,8 @@ static void draw_check(FILE *out, const struct diagram *d, const struct ev *e) {
           mark[res + 2]);
   double tx = e->role == 0 ? cx - 12 : cx + 12;
   text_at(out, tx, cy + 4, e->role == 0 ? "end" : "start",
-          res == 0 ? "fill=\"#b91c1c\"" : "fill=\"#334155\"", text);
+          res == 0 ? "font-size=\"11\" fill=\"#b91c1c\"" : "font-size=\"11\" fill=\"#334155\"",
+          text);
   fputs("</g>\n", out);
 }
 
@@ -397,6 +419,7 @@ static void draw(FILE *out, const struct diagram *d) {
   draw_head(out, d, 0);
   draw_head(out, d, 1);
   draw_lifelines(out, d);
+  draw_ended(out, d);
   draw_bars(out, d);
   for (size_t i = 0; i < d->n; i++) {
     const struct ev *e = &d->ev[i];

@@ -21,7 +21,7 @@
 
 /* What the fixture holds, counted from its JSON by hand. */
 #define RF_CASES 7
-#define RF_SEGMENTS 39    /* of 40: one is dropped, and not drawn */
+#define RF_SEGMENTS 39 /* of 40: one is dropped, and not drawn */
 #define RF_TRANSITIONS 42
 
 static inline tc_cmp_run *rf_load(const char *name) {

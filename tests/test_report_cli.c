@@ -50,7 +50,8 @@ Test(report_cli, a_file_that_is_not_results_is_refused) {
   char *argv[] = {TCPCLOSE_BIN, "report", bad, "-o", out, NULL};
   struct th_out o;
   cr_assert_eq(th_run(argv, &o), 2);
-  cr_assert(strstr(o.err, "compare_not_json.txt: not a tcpclose results file (not JSON: line 1") != NULL);
+  cr_assert(strstr(o.err, "compare_not_json.txt: not a tcpclose results file (not JSON: line 1") !=
+            NULL);
   cr_assert_eq(count(o.err, "\n"), 1);
   cr_assert_eq(entries(dir), 0);
   th_out_free(&o);
@@ -61,7 +62,9 @@ Test(report_cli, usage_errors) {
   struct th_out o;
   char *a1[] = {TCPCLOSE_BIN, "report", "x.json", NULL};
   cr_assert_eq(th_run(a1, &o), 2);
-  cr_assert_str_eq(o.err, "tcpclose report: name a results file and -o FILE.html (see tcpclose report --help)\n");
+  cr_assert_str_eq(
+      o.err,
+      "tcpclose report: name a results file and -o FILE.html (see tcpclose report --help)\n");
   th_out_free(&o);
   char *a2[] = {TCPCLOSE_BIN, "report", "x.json", "-o", NULL};
   cr_assert_eq(th_run(a2, &o), 2);
@@ -69,7 +72,8 @@ Test(report_cli, usage_errors) {
   th_out_free(&o);
   char *a3[] = {TCPCLOSE_BIN, "run", "--html", "/nonexistent/r.html", "x.case", NULL};
   cr_assert_eq(th_run(a3, &o), 2);
-  cr_assert_str_eq(o.err, "tcpclose run: --html /nonexistent/r.html: cannot write in '/nonexistent': No such file or directory\n");
+  cr_assert_str_eq(o.err, "tcpclose run: --html /nonexistent/r.html: cannot write in "
+                          "'/nonexistent': No such file or directory\n");
   th_out_free(&o);
 }
 
@@ -79,8 +83,9 @@ Test(report_cli, run_writes_every_report, .timeout = 60) {
   static const char *const names[] = {"r.json", "r.html", "r.xml", "r.tap", "r.md"};
   for (int i = 0; i < 5; i++) snprintf(p[i], sizeof p[i], "%s/%s", dir, names[i]);
   snprintf(c, sizeof c, "%s/server-close-on-eof.case", TCPCLOSE_CASES_DIR);
-  char *argv[] = {TCPCLOSE_BIN, "run", "--json", p[0], "--html", p[1], "--junit", p[2], "--tap", p[3],
-                  "--summary-markdown", p[4], c, NULL};
+  char *argv[] = {
+      TCPCLOSE_BIN,         "run", "--json", p[0], "--html", p[1], "--junit", p[2], "--tap", p[3],
+      "--summary-markdown", p[4],  c,        NULL};
   struct th_out o;
   cr_assert_eq(th_run(argv, &o), 0, "%s%s", o.out, o.err);
   char *json = th_read_file(p[0]), *html = th_read_file(p[1]), *xml = th_read_file(p[2]);

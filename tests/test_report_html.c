@@ -26,7 +26,8 @@ Test(report_html, one_diagram_per_case_one_arrow_per_segment_one_label_per_trans
   cr_assert_eq(rf_count(html, "<section class=\"case\""), RF_CASES);
   cr_assert_eq(rf_count(html, "<a href=\"#case-"), RF_CASES);
   cr_assert_eq(rf_count(html, "<script"), 0);
-  cr_assert_eq(rf_count(html, "http://") + rf_count(html, "https://"), RF_CASES); /* the SVG xmlns only */
+  cr_assert_eq(rf_count(html, "http://") + rf_count(html, "https://"),
+               RF_CASES); /* the SVG xmlns only */
   free(html);
   tc_cmp_run_free(run);
 }
@@ -75,7 +76,8 @@ Test(report_html, names_and_observed_text_escaped) {
   char *html = html_of(&run, 1);
   cr_assert_eq(rf_count(html, "odd<&\"name"), 0);
   cr_assert_eq(rf_count(html, "gone <&\" seen"), 0);
-  cr_assert_geq(rf_count(html, "odd&lt;&amp;&quot;name"), 4); /* link, section id, heading, diagram */
+  cr_assert_geq(rf_count(html, "odd&lt;&amp;&quot;name"),
+                4); /* link, section id, heading, diagram */
   cr_assert_geq(rf_count(html, "gone &lt;&amp;&quot; seen"), 2);
   free(html);
   tc_cmp_run_free(run);

@@ -28,7 +28,8 @@ Test(report_junit, one_testcase_per_case_with_counts) {
   tc_cmp_run *run = rf_load("report_run.json");
   char *xml = rf_write(tc__report_junit, run);
   cr_assert_eq(rf_count(xml, "<testcase "), RF_CASES);
-  cr_assert(strstr(xml, "<testcase name=\"client-linger-reset@ipv6\" classname=\"cases/client-linger-reset.case\"") != NULL);
+  cr_assert(strstr(xml, "<testcase name=\"client-linger-reset@ipv6\" "
+                        "classname=\"cases/client-linger-reset.case\"") != NULL);
   cr_assert(strstr(xml, " tests=\"7\" failures=\"1\" errors=\"1\" skipped=\"1\" ") != NULL);
   free(xml);
   tc_cmp_run_free(run);
@@ -39,10 +40,15 @@ Test(report_junit, failure_carries_expected_and_observed_escaped) {
   char *xml = rf_write(tc__report_junit, run);
   cr_assert_eq(rf_count(xml, "<failure "), 1);
   cr_assert(strstr(xml, "<testcase name=\"odd&lt;&amp;&quot;name\"") != NULL);
-  cr_assert(strstr(xml, "<failure type=\"checkpoint\" message=\"cases/server-close-delayed.case:26: expected "
-                        "client TIME_WAIT but got gone &lt;&amp;&quot; seen\">") != NULL);
-  cr_assert(strstr(xml, "2 checkpoints skipped: transitions: cannot create tracefs instance: Permission denied "
-                        "(needs root)\n") != NULL);
+  cr_assert(
+      strstr(xml,
+             "<failure type=\"checkpoint\" message=\"cases/server-close-delayed.case:26: expected "
+             "client TIME_WAIT but got gone &lt;&amp;&quot; seen\">") != NULL);
+  cr_assert(
+      strstr(
+          xml,
+          "2 checkpoints skipped: transitions: cannot create tracefs instance: Permission denied "
+          "(needs root)\n") != NULL);
   free(xml);
   tc_cmp_run_free(run);
 }
@@ -52,8 +58,12 @@ Test(report_junit, skip_and_error_with_their_reasons) {
   char *xml = rf_write(tc__report_junit, run);
   cr_assert_eq(rf_count(xml, "<skipped "), 1);
   cr_assert_eq(rf_count(xml, "<error "), 1);
-  cr_assert(strstr(xml, "<skipped message=\"needs a network namespace of its own (sysctl, drop, hold): --no-netns\"/>") != NULL);
-  cr_assert(strstr(xml, "<error message=\"line 16: &#39;server accept&#39; did not finish within 5.0 s\"/>") != NULL);
+  cr_assert(strstr(xml, "<skipped message=\"needs a network namespace of its own (sysctl, drop, "
+                        "hold): --no-netns\"/>") != NULL);
+  cr_assert(
+      strstr(xml,
+             "<error message=\"line 16: &#39;server accept&#39; did not finish within 5.0 s\"/>") !=
+      NULL);
   free(xml);
   tc_cmp_run_free(run);
 }

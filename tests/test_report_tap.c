@@ -12,7 +12,8 @@ Test(report_tap, version_plan_and_one_line_per_case) {
   cr_assert_eq(rf_count(tap, "\nok "), 5);
   cr_assert_eq(rf_count(tap, "\nnot ok "), 2);
   cr_assert(strstr(tap, "\nok 4 - client-linger-reset@ipv6\n") != NULL);
-  cr_assert(strstr(tap, "\nok 6 - needs-netns # SKIP needs a network namespace of its own (sysctl, drop, hold): --no-netns\n") != NULL);
+  cr_assert(strstr(tap, "\nok 6 - needs-netns # SKIP needs a network namespace of its own (sysctl, "
+                        "drop, hold): --no-netns\n") != NULL);
   free(tap);
   tc_cmp_run_free(run);
 }
@@ -23,7 +24,8 @@ Test(report_tap, failure_in_a_yaml_block) {
   cr_assert(strstr(tap, "\nnot ok 5 - odd<&\"name\n  ---\n  verdict: fail\n") != NULL);
   cr_assert(strstr(tap, "  failures:\n    - line: 26\n      expected: \"client TIME_WAIT\"\n"
                         "      got: \"gone <&\\\" seen\"\n  ...\n") != NULL);
-  cr_assert(strstr(tap, "# 2 checkpoints skipped: transitions: cannot create tracefs instance") != NULL);
+  cr_assert(strstr(tap, "# 2 checkpoints skipped: transitions: cannot create tracefs instance") !=
+            NULL);
   cr_assert(strstr(tap, "\nnot ok 7 - stuck-accept\n  ---\n  verdict: error\n") != NULL);
   free(tap);
   tc_cmp_run_free(run);
