@@ -245,6 +245,7 @@ static int anchor_y(const struct ev *e) {
 
 static void draw_time(FILE *out, const struct ev *e) {
   char t[32];
+  if (e->kind == EV_CHECK && e->j == NULL) return; /* unplaced: when is unknown */
   if (e->t_us < 10000000L)
     snprintf(t, sizeof t, "%.3f ms", e->t_us / 1000.0);
   else
