@@ -1,5 +1,6 @@
 /* cli_run.c - `tcpclose run`: plays cases one after another on one libuv
- * loop, prints a line per case, writes the results file. Ctrl-C (or
+ * loop, prints a line per case, writes the results file and the reports
+ * asked for (report.h). Ctrl-C (or
  * SIGTERM/SIGHUP) aborts the case in progress, which kills and reaps its
  * peers; no results file is written for an interrupted run. */
 #include <errno.h>
@@ -132,12 +133,12 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
   opterr = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, ":hvj:", longopts, NULL)) != -1) {
+    if (c >= 512 && c < 512 + NFORMATS) { /* --html, --junit, --tap, --summary-markdown */
+      a->reports[c - 512] = optarg;
+      continue;
+    }
     switch (c) {
     case 'o' + 256: a->json = optarg; break;
-    case 512 + TC__REPORT_HTML:
-    case 512 + TC__REPORT_JUNIT:
-    case 512 + TC__REPORT_TAP:
-    case 512 + TC__REPORT_MARKDOWN: a->reports[c - 512] = optarg; break;
     case 'f': a->filter = optarg; break;
     case 'o': a->observer = optarg; break;
     case 't':
@@ -282,21 +283,31 @@ static int report(struct run *run, const struct run_args *a, double secs) {
   return failed ? TC__EXIT_FAIL : TC__EXIT_OK;
 }
 
+/* Every file the run will write can be written: known before anything runs. */
+static int outputs_ok(const struct run_args *a) {
+  static const char *const report_opt[NFORMATS] = {"--html", "--junit", "--tap", "--summary-markdown"};
+  if (a->json != NULL && !json_dir_ok("--json", a->json)) return 0;
+  for (int f = 0; f < NFORMATS; f++)
+    if (a->reports[f] != NULL && !json_dir_ok(report_opt[f], a->reports[f])) return 0;
+  return 1;
+}
+
+/* The named cases, or the suite (cli.h), saying where it was found. */
+static int load_cases(int n, char **named, struct tc__case_set *set) {
+  char suite[4096] = "cases", *dflt[] = {suite};
+  const char *where;
+  if (n == 0 && tc__cases_default(suite, sizeof suite, &where) == 0)
+    fprintf(stderr, "tcpclose run: cases from %s (%s)\n", suite, where);
+  return tc__cases_load(n ? named : dflt, n ? n : 1, set);
+}
+
 int tc__cmd_run(int argc, char **argv) {
   struct run_args a = {0};
   struct run run = {0};
   int rc = parse_args(argc, argv, &a);
   if (rc >= 0) return rc;
-  static const char *const report_opt[NFORMATS] = {"--html", "--junit", "--tap", "--summary-markdown"};
-  if (a.json != NULL && !json_dir_ok("--json", a.json)) return TC__EXIT_USAGE;
-  for (int f = 0; f < NFORMATS; f++)
-    if (a.reports[f] != NULL && !json_dir_ok(report_opt[f], a.reports[f])) return TC__EXIT_USAGE;
-  char suite[4096] = "cases", *dflt[] = {suite};
-  const char *where;
-  if (optind == argc && tc__cases_default(suite, sizeof suite, &where) == 0)
-    fprintf(stderr, "tcpclose run: cases from %s (%s)\n", suite, where);
-  int named = argc - optind;
-  if ((rc = tc__cases_load(named ? argv + optind : dflt, named ? named : 1, &run.set)) != 0) return rc;
+  if (!outputs_ok(&a)) return TC__EXIT_USAGE;
+  if ((rc = load_cases(argc - optind, argv + optind, &run.set)) != 0) return rc;
   if (select_cases(&run, &a) < 0) rc = TC__EXIT_FAIL;
   else if (run.n == 0) {
     fprintf(stderr, "tcpclose run: no case matches --filter '%s'%s\n", a.filter ? a.filter : "*",

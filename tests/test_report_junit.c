@@ -3,6 +3,8 @@
  * a testcase per case under its own name (NAME@ipv6 too), failures with the
  * checkpoint's expected and observed, skips and errors with their reason,
  * and text escaped. */
+#include <unistd.h>
+
 #include "cli_helpers.h"
 #include "report_fixture.h"
 
@@ -15,6 +17,8 @@ Test(report_junit, valid_against_the_junit_schema) {
   snprintf(xsd, sizeof xsd, "%s/junit.xsd", TCPCLOSE_FIXTURES_DIR);
   char *argv[] = {TCPCLOSE_XMLLINT, "--noout", "--schema", xsd, path, NULL};
   struct th_out o;
+  cr_assert_eq(access(TCPCLOSE_XMLLINT, X_OK), 0,
+               "xmllint is not installed (scripts/setup installs libxml2-utils)");
   cr_assert_eq(th_run(argv, &o), 0, "xmllint: %s", o.err);
   cr_assert(strstr(o.err, "validates") != NULL);
   th_out_free(&o);
