@@ -73,7 +73,15 @@ int tc__report_svg_dir(const char *dir, const tc_cmp_run *run, tc_err *err) {
   for (size_t i = 0; i < json_array_size(run->cases); i++) {
     struct writer w = {.svg_case = json_array_get(run->cases, i)};
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.svg", dir, tc__json_str(w.svg_case, "name", "case"));
+    int n = snprintf(path, sizeof path, "%s/", dir);
+    /* A name from a results file must not leave dir: only [A-Za-z0-9@._-]. */
+    for (const char *c = tc__json_str(w.svg_case, "name", "case"); *c && n < (int)sizeof path - 5;
+         c++)
+      path[n++] = strchr("@._-", *c) != NULL || (*c >= 'a' && *c <= 'z') ||
+                          (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+                      ? *c
+                      : '_';
+    snprintf(path + n, sizeof path - (size_t)n, ".svg");
     int rc = write_atomic(path, &w, err);
     if (rc < 0) return rc;
   }

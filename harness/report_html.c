@@ -27,7 +27,8 @@ static const char style[] =
     ".runs figure{margin:0;flex:1 1 0;min-width:0}\n"
     "figcaption{font-weight:600;margin:4px "
     "0}svg.sequence{max-width:100%;height:auto;display:block}\n"
-    "tr.differs td{background:#fef9c3}ul.lines{margin:0;padding-left:18px}\n";
+    "tr.differs td{background:#fef9c3}ul.lines{margin:0;padding-left:18px}\n"
+    ".summary td{white-space:nowrap}.summary td.why{white-space:normal}\n";
 
 /* The case named name in run, NULL when the run lacks it. */
 static const json_t *find_case(const tc_cmp_run *run, const char *name) {
@@ -105,11 +106,11 @@ static void summary_row(FILE *out, tc_cmp_run *const *runs, size_t n, const char
   tc__xml_text(out, name);
   fputs("</a></td>", out);
   for (size_t r = 0; r < n; r++) verdict_cell(out, find_case(runs[r], name));
-  fputs("<td><ul class=\"lines\">", out);
+  fputs("<td class=\"why\"><ul class=\"lines\">", out);
   for (size_t r = 0; r < n; r++)
     if (find_case(runs[r], name))
       failures(out, find_case(runs[r], name), n > 1 ? runs[r]->label : NULL);
-  fputs("</ul></td><td><ul class=\"lines\">", out);
+  fputs("</ul></td><td class=\"why\"><ul class=\"lines\">", out);
   for (size_t r = 0; r < n; r++)
     if (find_case(runs[r], name)) tc__each_skip_reason(find_case(runs[r], name), skip_item, out);
   fputs("</ul></td>", out);

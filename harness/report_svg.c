@@ -360,7 +360,9 @@ static void draw_check(FILE *out, const struct diagram *d, const struct ev *e) {
           mark[res + 2]);
   double tx = e->role == 0 ? cx - 12 : cx + 12;
   text_at(out, tx, cy + 4, e->role == 0 ? "end" : "start",
-          res == 0 ? "font-size=\"11\" fill=\"#b91c1c\"" : "font-size=\"11\" fill=\"#334155\"",
+          res == 0    ? "font-size=\"11\" fill=\"#b91c1c\""
+          : res == -1 ? "font-size=\"11\" fill=\"#94a3b8\""
+                      : "font-size=\"11\" fill=\"#334155\"",
           text);
   fputs("</g>\n", out);
 }

@@ -43,6 +43,24 @@ Test(report_cli, writes_the_page_and_nothing_else) {
   th_rmtree(dir);
 }
 
+/* One standalone SVG per case; a name's odd characters cannot leave dir. */
+Test(report_cli, svg_dir_writes_one_diagram_per_case) {
+  char *dir = th_tmpdir(), fixture[1024], odd[1024];
+  snprintf(fixture, sizeof fixture, "%s/report_run.json", TCPCLOSE_FIXTURES_DIR);
+  char *argv[] = {TCPCLOSE_BIN, "report", fixture, "--svg-dir", dir, NULL};
+  struct th_out o;
+  cr_assert_eq(th_run(argv, &o), 0, "%s", o.err);
+  cr_assert_eq(strncmp(o.out, "7 diagrams in ", 14), 0, "%s", o.out);
+  cr_assert_eq(entries(dir), 7);
+  snprintf(odd, sizeof odd, "%s/odd___name.svg", dir);
+  char *svg = th_read_file(odd);
+  cr_assert_not_null(svg);
+  cr_assert_eq(strncmp(svg, "<svg class=\"sequence\" xmlns=\"http://www.w3.org/2000/svg\"", 58), 0);
+  free(svg);
+  th_out_free(&o);
+  th_rmtree(dir);
+}
+
 Test(report_cli, a_file_that_is_not_results_is_refused) {
   char *dir = th_tmpdir(), out[1024], bad[1024];
   snprintf(out, sizeof out, "%s/r.html", dir);
