@@ -32,10 +32,19 @@ struct tc__case_set {
 int tc__cases_load(char **paths, int npaths, struct tc__case_set *set);
 void tc__cases_free(struct tc__case_set *set);
 
+/* The suite's directory when no case is named, the first that exists of:
+ * ../cases beside the executable (a build in the source tree),
+ * ../share/tcpclose/cases beside it (an installed, moved prefix), the
+ * source tree and the install prefix it was built for, ./cases. Writes it
+ * into dir ("cases" when it is ./cases) and says in *where which it was.
+ * 0, or -1 when there is none. */
+int tc__cases_default(char *dir, size_t len, const char **where);
+
 int tc__cmd_run(int argc, char **argv);
 int tc__cmd_check(int argc, char **argv);
 int tc__cmd_list(int argc, char **argv);
 int tc__cmd_compare(int argc, char **argv);
 int tc__cmd_grid(int argc, char **argv);
+int tc__cmd_report(int argc, char **argv);
 
 #endif

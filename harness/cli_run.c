@@ -1,5 +1,6 @@
 /* cli_run.c - `tcpclose run`: plays cases one after another on one libuv
- * loop, prints a line per case, writes the results file. Ctrl-C (or
+ * loop, prints a line per case, writes the results file and the reports
+ * asked for (report.h). Ctrl-C (or
  * SIGTERM/SIGHUP) aborts the case in progress, which kills and reaps its
  * peers; no results file is written for an interrupted run. */
 #include <errno.h>
@@ -15,6 +16,8 @@
 
 #include "cli.h"
 #include "cli_run_sched.h"
+#include "report.h"
+#include "result_json.h"
 #include "tcpclose/play.h"
 #include "tcpclose/result.h"
 #include "tcpclose/trace.h"
@@ -39,8 +42,12 @@ struct run {
 
 static const char usage[] =
     "usage: tcpclose run [-v] [-j N] [--quick] [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
-    "  plays the case files (default: the cases/ directory)\n"
+    "  plays the case files (default: the suite beside the binary or installed)\n"
     "  --json FILE      write the results file (atomically)\n"
+    "  --html FILE      write the HTML report: sequence diagrams (tcpclose report)\n"
+    "  --junit FILE     write JUnit XML, one testcase per case\n"
+    "  --tap FILE       write TAP version 13\n"
+    "  --summary-markdown FILE  write a short markdown summary ($GITHUB_STEP_SUMMARY)\n"
     "  --filter GLOB    only cases whose name matches GLOB\n"
     "  --observer NAME  snapshot observer (procfs)\n"
     "  --timeout DUR    limit of a blocking action (default 5s)\n"
@@ -108,8 +115,12 @@ static void on_start(const tc_case *c, void *arg) {
   if (run->opts.on_line != NULL) printf("case %s (%s)\n", c->name, c->file);
 }
 
+/* --html, --junit, --tap, --summary-markdown, in enum tc__report_format order */
+#define NFORMATS 4
+
 struct run_args {
   const char *json, *filter, *observer;
+  const char *reports[NFORMATS];
   unsigned timeout_ms;
   int verbose, no_netns, quick;
   long jobs;
@@ -127,12 +138,20 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
                                            {"jobs", required_argument, NULL, 'j'},
                                            {"quick", no_argument, NULL, 'q'},
                                            {"family", required_argument, NULL, 'f' + 256},
+                                           {"html", required_argument, NULL, 512 + TC__REPORT_HTML},
+                                           {"junit", required_argument, NULL, 512 + TC__REPORT_JUNIT},
+                                           {"tap", required_argument, NULL, 512 + TC__REPORT_TAP},
+                                           {"summary-markdown", required_argument, NULL, 512 + TC__REPORT_MARKDOWN},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, ":hvj:", longopts, NULL)) != -1) {
+    if (c >= 512 && c < 512 + NFORMATS) { /* --html, --junit, --tap, --summary-markdown */
+      a->reports[c - 512] = optarg;
+      continue;
+    }
     switch (c) {
     case 'o' + 256: a->json = optarg; break;
     case 'f': a->filter = optarg; break;
@@ -175,11 +194,11 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
 }
 
 /* A results file that cannot be written is known before anything runs. */
-static int json_dir_ok(const char *json) {
+static int json_dir_ok(const char *opt, const char *json) {
   char *copy = strdup(json);
   const char *dir = copy ? dirname(copy) : ".";
   int ok = access(dir, W_OK) == 0;
-  if (!ok) fprintf(stderr, "tcpclose run: --json %s: cannot write in '%s': %s\n", json, dir, strerror(errno));
+  if (!ok) fprintf(stderr, "tcpclose run: %s %s: cannot write in '%s': %s\n", opt, json, dir, strerror(errno));
   free(copy);
   return ok;
 }
@@ -241,22 +260,40 @@ static int play_all(struct run *run, const struct run_args *a) {
   return 0;
 }
 
+/* The reports asked for, from the same tree as the results file. */
+static int write_reports(struct run *run, const struct run_args *a, const struct tc_host *host) {
+  int any = 0;
+  for (int f = 0; f < NFORMATS; f++) any |= a->reports[f] != NULL;
+  if (!any) return 0;
+  struct tc_run_info info = {.loop_lag_ms = run->lag_ms};
+  json_t *tree = tc__results_tree(host, &info, run->results, run->n);
+  tc_cmp_run *res = tree != NULL ? tc__report_run_of(tree, a->json ? a->json : "this run") : NULL;
+  tc_err err = {.msg = "out of memory"};
+  int rc = res != NULL ? 0 : -1;
+  for (int f = 0; f < NFORMATS && rc == 0; f++)
+    if (a->reports[f] != NULL) rc = tc__report_write(a->reports[f], (enum tc__report_format)f, &res, 1, &err);
+  tc_cmp_run_free(res);
+  if (rc < 0) fprintf(stderr, "tcpclose run: %s\n", err.msg);
+  return rc;
+}
+
 static int report(struct run *run, const struct run_args *a, double secs) {
   if (run->interrupted) {
     fprintf(stderr, "tcpclose run: interrupted by signal %d; no results written\n", run->interrupted);
     return TC__EXIT_INTERRUPTED;
   }
   size_t failed = run->counts[TC_FAIL] + run->counts[TC_ERROR];
+  struct tc_host host;
+  tc_host_detect(&host);
   if (a->json != NULL) {
-    struct tc_host host;
     tc_err err;
-    tc_host_detect(&host);
     struct tc_run_info info = {.loop_lag_ms = run->lag_ms};
     if (tc_results_write(a->json, &host, &info, run->results, run->n, &err) < 0) {
       fprintf(stderr, "tcpclose run: %s\n", err.msg);
       return TC__EXIT_FAIL;
     }
   }
+  if (write_reports(run, a, &host) < 0) return TC__EXIT_FAIL;
   printf("%zu cases in %.2f s%s%s\n", run->n, secs, a->json ? ", results in " : "", a->json ? a->json : "");
   printf("%zu passed, %zu failed", run->counts[TC_PASS], failed);
   if (run->counts[TC_SKIP]) printf(", %zu skipped", run->counts[TC_SKIP]);
@@ -265,13 +302,31 @@ static int report(struct run *run, const struct run_args *a, double secs) {
   return failed ? TC__EXIT_FAIL : TC__EXIT_OK;
 }
 
+/* Every file the run will write can be written: known before anything runs. */
+static int outputs_ok(const struct run_args *a) {
+  static const char *const report_opt[NFORMATS] = {"--html", "--junit", "--tap", "--summary-markdown"};
+  if (a->json != NULL && !json_dir_ok("--json", a->json)) return 0;
+  for (int f = 0; f < NFORMATS; f++)
+    if (a->reports[f] != NULL && !json_dir_ok(report_opt[f], a->reports[f])) return 0;
+  return 1;
+}
+
+/* The named cases, or the suite (cli.h), saying where it was found. */
+static int load_cases(int n, char **named, struct tc__case_set *set) {
+  char suite[4096] = "cases", *dflt[] = {suite};
+  const char *where;
+  if (n == 0 && tc__cases_default(suite, sizeof suite, &where) == 0)
+    fprintf(stderr, "tcpclose run: cases from %s (%s)\n", suite, where);
+  return tc__cases_load(n ? named : dflt, n ? n : 1, set);
+}
+
 int tc__cmd_run(int argc, char **argv) {
   struct run_args a = {0};
   struct run run = {0};
   int rc = parse_args(argc, argv, &a);
   if (rc >= 0) return rc;
-  if (a.json != NULL && !json_dir_ok(a.json)) return TC__EXIT_USAGE;
-  if ((rc = tc__cases_load(argv + optind, argc - optind, &run.set)) != 0) return rc;
+  if (!outputs_ok(&a)) return TC__EXIT_USAGE;
+  if ((rc = load_cases(argc - optind, argv + optind, &run.set)) != 0) return rc;
   if (select_cases(&run, &a) < 0) rc = TC__EXIT_FAIL;
   else if (run.n == 0) {
     fprintf(stderr, "tcpclose run: no case matches --filter '%s'%s\n", a.filter ? a.filter : "*",

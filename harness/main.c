@@ -12,12 +12,13 @@
 
 static const char usage[] =
     "usage: tcpclose COMMAND [ARGS]\n"
-    "  run [-v] [--json FILE] [--filter GLOB] [...] [FILE|DIR ...]  play cases (default: cases/)\n"
+    "  run [-v] [--json FILE] [--html FILE] [...] [FILE|DIR ...]  play cases (default: the suite)\n"
     "  check FILE|DIR ...                                validate case files\n"
     "  list [FILE|DIR ...]                               list cases with what they show\n"
     "  compare [--markdown] A.json B.json [...]          where results files differ\n"
     "  grid [--family ipv4|ipv6] RESULTS.json            the teardown grid of a results file, as "
     "markdown\n"
+    "  report RESULTS.json [...] -o FILE.html            sequence diagrams and summary as HTML\n"
     "  --version, --help\n"
     "exit status: 0 all passed, 1 a case failed, 2 bad usage or case file, 130 interrupted\n";
 
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);
   if (strcmp(cmd, "compare") == 0) return tc__cmd_compare(argc - 2, argv + 2);
   if (strcmp(cmd, "grid") == 0) return tc__cmd_grid(argc - 2, argv + 2);
+  if (strcmp(cmd, "report") == 0) return tc__cmd_report(argc - 2, argv + 2);
   if (strcmp(cmd, "--version") == 0) {
     printf("tcpclose %s\n", TCPCLOSE_VERSION);
     return TC__EXIT_OK;
@@ -42,7 +44,9 @@ int main(int argc, char **argv) {
   if (*cmd == '\0')
     fputs(usage, stderr);
   else
-    fprintf(stderr, "tcpclose: unknown command '%s' (expected run, check or list; see --help)\n",
+    fprintf(stderr,
+            "tcpclose: unknown command '%s' (expected run, check, list, compare, report or grid; "
+            "see --help)\n",
             cmd);
   return TC__EXIT_USAGE;
 }

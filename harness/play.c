@@ -279,7 +279,9 @@ static int start_step(struct tc_play *play, const struct tc_step *st) {
 static void run_steps(struct tc_play *play) {
   while (!play->life.finished && play->prog.step < play->c->nsteps) {
     const struct tc_step *st = current(play);
-    tc__lines_add(&play->lines, tc__now_us(), "step    line %d: %s", st->line, st->text);
+    int64_t now_us = tc__now_us();
+    tc__lines_add(&play->lines, now_us, "step    line %d: %s", st->line, st->text);
+    tc_case_result_add_step(play->res, (long)(now_us - play->t0_us), st);
     if (start_step(play, st)) return;
     play->prog.step++;
   }

@@ -82,6 +82,21 @@ int tc_case_result_add_settle(tc_case_result *r, const struct tc_settle_end *s) 
   return append(&r->settles, &r->nsettles, &r->settles_cap, s, sizeof *s);
 }
 
+static int step_role(const struct tc_step *st) {
+  if (st->kind == TC_STEP_ACTION) return (int)st->u.act.role;
+  if (st->kind == TC_STEP_EXPECT && st->u.exp.kind != TC_EXPECT_WIRE) return (int)st->u.exp.role;
+  return -1;
+}
+
+int tc_case_result_add_step(tc_case_result *r, long t_us, const struct tc_step *st) {
+  struct tc_step_done s = {
+      .t_us = t_us, .role = step_role(st), .line = st->line, .text = strdup(st->text)};
+  if (s.text == NULL) return -ENOMEM;
+  int rc = append(&r->steps, &r->nsteps, &r->steps_cap, &s, sizeof s);
+  if (rc < 0) free(s.text);
+  return rc;
+}
+
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value) {
   struct tc_sysctl s;
   snprintf(s.name, sizeof s.name, "%s", name);
@@ -95,6 +110,8 @@ void tc_case_result_free(tc_case_result *r) {
   free(r->transitions);
   free(r->segments);
   free(r->settles);
+  for (size_t i = 0; i < r->nsteps; i++) free(r->steps[i].text);
+  free(r->steps);
   free(r->transitions_by.why_not);
   free(r->wire_by.why_not);
   for (size_t i = 0; i < r->nchecks; i++) {

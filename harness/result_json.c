@@ -8,24 +8,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tcpclose/result.h"
+#include "result_json.h"
 #include "tcpclose/tcpstate.h"
 
 static json_t *sock_json(const struct tc_sock *s) {
   char local[TC_ADDR_STRLEN], remote[TC_ADDR_STRLEN];
-  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
-                   "state", tc_state_name(s->state),
-                   "local", tc_addr_format(&s->tuple.local, local, sizeof local),
-                   "remote", tc_addr_format(&s->tuple.remote, remote, sizeof remote),
-                   "recvq", (json_int_t)s->recvq, "sendq", (json_int_t)s->sendq,
-                   "timer", tc_timer_name(s->timer), "timer_ms", (json_int_t)s->timer_ms,
-                   "retransmits", (json_int_t)s->retransmits, "inode", (json_int_t)s->inode);
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}", "state",
+                   tc_state_name(s->state), "local",
+                   tc_addr_format(&s->tuple.local, local, sizeof local), "remote",
+                   tc_addr_format(&s->tuple.remote, remote, sizeof remote), "recvq",
+                   (json_int_t)s->recvq, "sendq", (json_int_t)s->sendq, "timer",
+                   tc_timer_name(s->timer), "timer_ms", (json_int_t)s->timer_ms, "retransmits",
+                   (json_int_t)s->retransmits, "inode", (json_int_t)s->inode);
 }
 
 static json_t *check_json(const struct tc_check *c) {
   /* A skipped check or an observation neither passed nor failed: pass is null. */
-  json_t *j = json_pack("{s:i, s:s, s:s, s:o}", "line", c->line, "expect", c->expect,
-                        "observed", c->observed, "pass",
+  json_t *j = json_pack("{s:i, s:s, s:s, s:o}", "line", c->line, "expect", c->expect, "observed",
+                        c->observed, "pass",
                         c->skipped || c->observation ? json_null() : json_boolean(c->pass));
   if (j != NULL && c->skipped) json_object_set_new(j, "skipped", json_true());
   if (j != NULL && c->observation) json_object_set_new(j, "observation", json_true());
@@ -37,15 +37,20 @@ static const char *role_str(int role) { return role == 0 ? "client" : "server"; 
 
 static json_t *transition_json(const struct tc_transition *t) {
   return json_pack("{s:s, s:i, s:s, s:s, s:I, s:s}", "role", role_str(t->role), "conn", t->conn,
-                   "from", tc_state_name(t->from), "to", tc_state_name(t->to),
-                   "t_us", (json_int_t)t->t_us, "source", t->source);
+                   "from", tc_state_name(t->from), "to", tc_state_name(t->to), "t_us",
+                   (json_int_t)t->t_us, "source", t->source);
 }
 
 static json_t *segment_json(const struct tc_wire_seg *s) {
-  return json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us,
-                   "dir", s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport,
-                   "dport", (int)s->dport, "flags", s->flags,
-                   "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len);
+  return json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us, "dir",
+                   s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport, "dport", (int)s->dport,
+                   "flags", s->flags, "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len",
+                   (json_int_t)s->len);
+}
+
+static json_t *step_json(const struct tc_step_done *s) {
+  return json_pack("{s:I, s:s?, s:i, s:s}", "t_us", (json_int_t)s->t_us, "role",
+                   s->role < 0 ? NULL : role_str(s->role), "line", s->line, "text", s->text);
 }
 
 /* Builds a JSON array from n elements of `size` bytes with `one`. */
@@ -74,6 +79,7 @@ static json_t *check_one(const void *c) { return check_json(c); }
 static json_t *settle_one(const void *s) { return settle_json(s); }
 static json_t *transition_one(const void *t) { return transition_json(t); }
 static json_t *segment_one(const void *s) { return segment_json(s); }
+static json_t *step_one(const void *s) { return step_json(s); }
 
 static json_t *use_json(const struct tc_observer_use *u) {
   if (u->name != NULL) return json_string(u->name);
@@ -81,8 +87,8 @@ static json_t *use_json(const struct tc_observer_use *u) {
 }
 
 static json_t *observers_json(const tc_case_result *r) {
-  return json_pack("{s:s?, s:o, s:o}", "snapshot", r->observer,
-                   "transitions", use_json(&r->transitions_by), "wire", use_json(&r->wire_by));
+  return json_pack("{s:s?, s:o, s:o}", "snapshot", r->observer, "transitions",
+                   use_json(&r->transitions_by), "wire", use_json(&r->wire_by));
 }
 
 static json_t *sysctls_json(const tc_case_result *r) {
@@ -107,13 +113,14 @@ static json_t *case_json(const tc_case_result *r) {
   if (j == NULL) return NULL;
   json_object_set_new(j, "settles", array_of(r->settles, r->nsettles, sizeof *r->settles, settle_one));
   json_object_set_new(j, "sources", sources_json(&r->sources));
+  json_object_set_new(j, "steps", array_of(r->steps, r->nsteps, sizeof *r->steps, step_one));
   return j;
 }
 
 static json_t *case_one(const void *c) { return case_json(c); }
 
-static json_t *run_json(const struct tc_host *h, const struct tc_run_info *run,
-                        const tc_case_result *cases, size_t n) {
+json_t *tc__results_tree(const struct tc_host *h, const struct tc_run_info *run,
+                         const tc_case_result *cases, size_t n) {
   json_t *arr = array_of(cases, n, sizeof *cases, case_one);
   json_t *root = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
                            "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
@@ -136,8 +143,8 @@ static int write_atomic(const char *path, json_t *root, tc_err *err) {
     free(tmp);
     return rc;
   }
-  if (fchmod(fd, 0644) < 0 || json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 || write(fd, "\n", 1) != 1 ||
-      fsync(fd) < 0)
+  if (fchmod(fd, 0644) < 0 || json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+      write(fd, "\n", 1) != 1 || fsync(fd) < 0)
     rc = tc_errf(err, -EIO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
   if (close(fd) < 0 && rc == 0) rc = tc_errf(err, -errno, "%s: %s", path, strerror(errno));
   if (rc == 0 && rename(tmp, path) < 0) rc = tc_errf(err, -errno, "%s: %s", path, strerror(errno));
@@ -148,7 +155,7 @@ static int write_atomic(const char *path, json_t *root, tc_err *err) {
 
 int tc_results_write(const char *path, const struct tc_host *host, const struct tc_run_info *run,
                      const tc_case_result *cases, size_t n, tc_err *err) {
-  json_t *root = run_json(host, run, cases, n);
+  json_t *root = tc__results_tree(host, run, cases, n);
   if (root == NULL) return tc_errf(err, -ENOMEM, "%s: cannot build the results", path);
   int rc = write_atomic(path, root, err);
   json_decref(root);

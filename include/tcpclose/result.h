@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "tcpclose/case.h"
 #include "tcpclose/error.h"
 #include "tcpclose/sock.h"
 
@@ -41,6 +42,15 @@ struct tc_transition {
   int conn;           /* the role's connection, 1 = its first */
   int from, to;       /* enum tc_state; TC_STATE_GONE for the end */
   const char *source; /* "trace" (tracepoint), "diag"/"procfs" (seen by polling) */
+};
+
+/* A step of the case as it started, relative to the case start: what the
+ * sequence diagrams write on a lifeline. */
+struct tc_step_done {
+  long t_us;
+  int role;   /* enum tc_role it acts on or checks, -1 none */
+  int line;   /* in the case file */
+  char *text; /* the statement as written */
 };
 
 struct tc_wire_seg {
@@ -97,6 +107,8 @@ typedef struct tc_case_result {
   struct tc_settle_end *settles;
   size_t nsettles, settles_cap;
   struct tc_source_counts sources;
+  struct tc_step_done *steps;
+  size_t nsteps, steps_cap;
 } tc_case_result;
 
 struct tc_host {
@@ -121,6 +133,10 @@ void tc_case_result_observation_last(tc_case_result *r);
 
 int tc_case_result_add_transition(tc_case_result *r, const struct tc_transition *t);
 int tc_case_result_add_segment(tc_case_result *r, const struct tc_wire_seg *s);
+/* Appends a step of the case that started t_us after the case start, with
+ * the role it acts on or checks (none for wait, settle, network steps and
+ * wire checks); copies its text. 0 or -ENOMEM. */
+int tc_case_result_add_step(tc_case_result *r, long t_us, const struct tc_step *st);
 int tc_case_result_add_sysctl(tc_case_result *r, const char *name, const char *value);
 int tc_case_result_add_settle(tc_case_result *r, const struct tc_settle_end *s);
 
