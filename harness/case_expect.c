@@ -27,6 +27,25 @@ static int parse_left(struct tc__parser *p, const char *tok, struct tc_expect_st
   return 0;
 }
 
+/* since=DIR:FLAGS ("since=s>c:F."): the time left on the timer is judged
+ * with the time since the last such segment added, so that it says how
+ * long the timer was set for when that segment came, whatever the time
+ * between that segment and the checkpoint (a loaded machine). */
+static int parse_since(struct tc__parser *p, const char *v, struct tc_expect_step *e) {
+  const char *colon = strchr(v, ':');
+  struct tc_wire_token *t = &e->since;
+  if (e->has_since) return tc__perr(p, "since given twice");
+  if (colon == NULL || colon - v != 3 || (strncmp(v, "c>s", 3) != 0 && strncmp(v, "s>c", 3) != 0))
+    return tc__perr(p, "since=%s: expected since=DIR:FLAGS (e.g. since=s>c:F.)", v);
+  t->from = v[0] == 'c' ? TC_CLIENT : TC_SERVER;
+  const char *fl = colon + 1;
+  if (*fl == '\0' || strlen(fl) >= sizeof t->flags || strspn(fl, "FSRPUEW.") != strlen(fl))
+    return tc__perr(p, "since=%s: bad flags '%s' (tcpdump notation: F. S. R R. P. . FP.)", v, fl);
+  snprintf(t->flags, sizeof t->flags, "%s", fl);
+  e->has_since = 1;
+  return 0;
+}
+
 /* conn=N: the role's Nth connection (1 = its first) rather than its latest. */
 static int parse_conn(struct tc__parser *p, const char *v, struct tc_expect_step *e) {
   long n;
@@ -44,6 +63,7 @@ static int parse_queue(struct tc__parser *p, const char *tok, struct tc_expect_s
   long n;
   long *field = NULL;
   if (strncmp(tok, "conn=", 5) == 0) return parse_conn(p, tok + 5, e);
+  if (strncmp(tok, "since=", 6) == 0) return parse_since(p, tok + 6, e);
   if (strncmp(tok, "left>", 5) == 0 || strncmp(tok, "left<", 5) == 0) return parse_left(p, tok, e);
   if (eq == NULL) eq = strchr(tok, '>'); /* recvq>N, sendq>N: more than N */
   if (eq != NULL && strncmp(tok, "recvq", (size_t)(eq - tok)) == 0 && eq - tok == 5)
@@ -53,7 +73,7 @@ static int parse_queue(struct tc__parser *p, const char *tok, struct tc_expect_s
   if (field == NULL)
     return tc__perr(p,
                     "unknown option '%s' for a state checkpoint (expected recvq=N, sendq=N, "
-                    "recvq>N, sendq>N, left>DUR, left<DUR or conn=N)",
+                    "recvq>N, sendq>N, left>DUR, left<DUR, since=DIR:FLAGS or conn=N)",
                     tok);
   if (*field != TC_QUEUE_ANY) return tc__perr(p, "%.*s given twice", (int)(eq - tok), tok);
   if (tc__parse_count(eq + 1, 1L << 30, &n) < 0)
@@ -91,6 +111,8 @@ static int parse_state(struct tc__parser *p, struct tc_expect_step *e) {
   if (st == TC_STATE_GONE && (e->recvq != TC_QUEUE_ANY || e->sendq != TC_QUEUE_ANY ||
                               e->left_min_ms >= 0 || e->left_max_ms >= 0))
     return tc__perr(p, "a socket that is gone has no queues or timer to check");
+  if (e->has_since && e->left_min_ms < 0 && e->left_max_ms < 0)
+    return tc__perr(p, "since= says where left> or left< count from: give one of them");
   return 0;
 }
 

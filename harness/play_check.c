@@ -31,13 +31,53 @@ static int queue_ok(long want, int more, uint32_t got) {
   return want == TC_QUEUE_ANY || (more ? (long)got > want : (long)got == want);
 }
 
+static void skip_check(struct tc_play *play, const struct tc_step *st, const char *why) {
+  tc_case_result_add_check(play->res, st->line, st->text, why, 0, NULL);
+  tc_case_result_skip_last(play->res);
+}
+
+/* since=DIR:FLAGS: milliseconds from the last such segment to now; -1 when
+ * the wire showed none. */
+static long since_ms(struct tc_play *play, const struct tc_wire_token *t) {
+  const tc_case_result *r = play->res;
+  tc__timeline_poll(play);
+  for (size_t i = r->nsegments; i-- > 0;)
+    if (r->segments[i].from == (int)t->from && strcmp(r->segments[i].flags, t->flags) == 0)
+      return (long)((tc__now_us() - play->t0_us - r->segments[i].t_us) / 1000);
+  return -1;
+}
+
+/* Whether the time left passes left> and left<: counted from now, or with
+ * since=, from the segment, whose time is then added and said. */
+static int left_ok(struct tc_play *play, const struct tc_expect_step *e, const struct tc_sock *s,
+                   char *seen, size_t len) {
+  long left = s->timer_ms;
+  if (e->has_since && s->state != TC_STATE_GONE) {
+    long ago = since_ms(play, &e->since);
+    if (ago < 0) {
+      snprintf(seen + strlen(seen), len - strlen(seen), " (no %s %s on the wire)",
+               e->since.from == TC_CLIENT ? "c>s" : "s>c", e->since.flags);
+      return 0;
+    }
+    left += ago;
+    snprintf(seen + strlen(seen), len - strlen(seen), " +%ldms since %s %s = %ldms", ago,
+             e->since.from == TC_CLIENT ? "c>s" : "s>c", e->since.flags, left);
+  }
+  return (e->left_min_ms < 0 || left > e->left_min_ms) && (e->left_max_ms < 0 || left < e->left_max_ms);
+}
+
 static void check_state(struct tc_play *play, const struct tc_step *st) {
   const struct tc_expect_step *e = &st->u.exp;
+  char why[160];
   if ((e->left_min_ms >= 0 || e->left_max_ms >= 0) && !tc_observer_has_timers(play->obs.snap)) {
-    char why[128];
     snprintf(why, sizeof why, "skipped: observer %s shows no timers", tc_observer_name(play->obs.snap));
-    tc_case_result_add_check(play->res, st->line, st->text, why, 0, NULL);
-    tc_case_result_skip_last(play->res);
+    skip_check(play, st, why);
+    return;
+  }
+  if (e->has_since && play->res->wire_by.name == NULL) {
+    snprintf(why, sizeof why, "skipped: since= needs the wire: %s",
+             play->res->wire_by.why_not ? play->res->wire_by.why_not : "no capture");
+    skip_check(play, st, why);
     return;
   }
   struct tc_query q;
@@ -50,12 +90,10 @@ static void check_state(struct tc_play *play, const struct tc_step *st) {
   }
   const struct tc__link *l = &play->link[e->role];
   if (!q.listener && l->nconns > 0) tc__timeline_observed(play, e->role, e->conn ? e->conn : l->nconns, &s);
-  char seen[128];
+  char seen[256];
   describe(&s, seen, sizeof seen, e->left_min_ms >= 0 || e->left_max_ms >= 0);
   int pass = s.state == e->state && queue_ok(e->recvq, e->recvq_more, s.recvq) &&
-             queue_ok(e->sendq, e->sendq_more, s.sendq) &&
-             (e->left_min_ms < 0 || s.timer_ms > e->left_min_ms) &&
-             (e->left_max_ms < 0 || s.timer_ms < e->left_max_ms);
+             queue_ok(e->sendq, e->sendq_more, s.sendq) && left_ok(play, e, &s, seen, sizeof seen);
   tc_case_result_add_check(play->res, st->line, st->text, seen, pass,
                            s.state == TC_STATE_GONE ? NULL : &s);
   if (e->observe_only) tc_case_result_observation_last(play->res);

@@ -831,10 +831,10 @@ Test(reject, gone_with_queues) {
 Test(reject, unknown_queue_option) {
   assert_rejects(HEAD "expect client ESTABLISHED rq=5\n",
                  "t.case:2: unknown option 'rq=5' for a state checkpoint "
-                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR or conn=N)");
+                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR, since=DIR:FLAGS or conn=N)");
   assert_rejects(HEAD "expect client ESTABLISHED recvq\n",
                  "t.case:2: unknown option 'recvq' for a state checkpoint "
-                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR or conn=N)");
+                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR, since=DIR:FLAGS or conn=N)");
 }
 
 Test(reject, queue_value_not_a_count) {
@@ -1447,4 +1447,18 @@ Test(network, inject_rejections) {
   assert_rejects(
       CONNECTED "inject c>s . count=1\n",
       "t.case:5: unknown inject option 'count=1' (expected seq=, ack=, len=, win= or ts=none)");
+}
+
+Test(reject, since_needs_a_left_bound) {
+  assert_rejects(HEAD "expect client TIME_WAIT since=s>c:F.\n",
+                 "t.case:2: since= says where left> or left< count from: give one of them");
+}
+
+Test(reject, since_needs_direction_and_flags) {
+  assert_rejects(HEAD "expect client TIME_WAIT left>59s since=F.\n",
+                 "t.case:2: since=F.: expected since=DIR:FLAGS (e.g. since=s>c:F.)");
+  assert_rejects(HEAD "expect client TIME_WAIT left>59s since=s>c:Q\n",
+                 "t.case:2: since=s>c:Q: bad flags 'Q' (tcpdump notation: F. S. R R. P. . FP.)");
+  assert_rejects(HEAD "expect client TIME_WAIT left>59s since=s>c:F. since=s>c:F.\n",
+                 "t.case:2: since given twice");
 }

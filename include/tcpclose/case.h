@@ -162,6 +162,9 @@ struct tc_expect_step {
   char reason[40];  /* TC_EXPECT_RESET: kernel's name, "none" */
   int conn;         /* which connection of the role: 0 = the latest */
   int observe_only; /* `observe ROLE`: record, do not judge */
+  int has_since;    /* since=DIR:FLAGS: left> and left< count the timer from
+                       the last such segment on the wire, not from now */
+  struct tc_wire_token since;
   char os[64];      /* expect[linux,freebsd]: systems it applies to; "" all */
   int exit_status;  /* TC_EXPECT_EXIT: 0..255 (128+N: killed by signal N,
                              as the shell says), or TC_EXIT_NONE */
