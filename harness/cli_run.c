@@ -258,10 +258,16 @@ static int play_all(struct run *run, const struct run_args *a) {
   struct tc__sched_opts o = {.jobs = jobs ? jobs : 1, .play = &run->opts, .on_start = on_start,
                              .on_result = on_result, .arg = run};
   if (!a->verbose && isatty(STDOUT_FILENO)) o.on_progress = on_progress;
-  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted, &run->lag_ms) < 0) {
+  int fds_left = 0;
+  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted, &run->lag_ms,
+                    &fds_left) < 0) {
     fprintf(stderr, "tcpclose run: out of memory\n");
     return TC__EXIT_FAIL;
   }
+  /* scripts/soak watches for this line */
+  if (fds_left > 0 && !run->interrupted)
+    fprintf(stderr, "tcpclose run: %d descriptors left open by the cases (a bug: please report it)\n",
+            fds_left);
   return 0;
 }
 

@@ -35,8 +35,12 @@ struct tc__sched_opts {
   void *arg;
 };
 
-/* 0, or -ENOMEM when the run could not start (nothing ran). */
+/* 0, or -ENOMEM when the run could not start (nothing ran). *fds_left is
+ * how many more descriptors are open once every case has ended than
+ * before the first started (Linux; 0 elsewhere): each case must close all
+ * it opened. */
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms);
+                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms,
+                  int *fds_left);
 
 #endif
