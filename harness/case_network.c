@@ -93,11 +93,23 @@ static int add_segment_step(struct tc__parser *p, enum tc_step_kind kind,
   return 0;
 }
 
+/* count=N|all, and at=input (the default: at the receiver's input hook,
+ * after the wire, so a retransmission timer sees a real loss) or
+ * at=output (as they leave the sender: the wire never shows them). */
+static int parse_drop_option(struct tc__parser *p, const char *t, struct tc_drop_step *d) {
+  if (strncmp(t, "at=", 3) != 0) return parse_drop_count(p, t, &d->count);
+  if (strcmp(t + 3, "input") != 0 && strcmp(t + 3, "output") != 0)
+    return tc__perr(p, "drop at= must be input or output, not '%s'", t + 3);
+  d->at_output = strcmp(t + 3, "output") == 0;
+  return 0;
+}
+
 static int parse_drop(struct tc__parser *p) {
   struct tc_drop_step d = {.count = TC_DROP_ALL};
   int rc = parse_segments(p, "drop", &d);
-  if (rc == 0 && p->lx.ntok >= 4) rc = parse_drop_count(p, p->lx.tok[3].s, &d.count);
-  if (rc < 0 || (rc = tc__no_more(p, 4, "the count")) < 0) return rc;
+  for (size_t i = 3; rc == 0 && i < p->lx.ntok && i < 5; i++)
+    rc = parse_drop_option(p, p->lx.tok[i].s, &d);
+  if (rc < 0 || (rc = tc__no_more(p, 5, "the count and at=")) < 0) return rc;
   return add_segment_step(p, TC_STEP_DROP, &d);
 }
 

@@ -7,8 +7,8 @@
  * peer_proto.h), each answered "ok [VALUE]" or "error REASON", in order:
  *   get NAME                 value of a sysctl (net.ipv4.tcp_fin_timeout)
  *   set NAME VALUE           write a sysctl; answers the old value
- *   drop TAG sport|dport PORT FLAGS COUNT
- *                            drop, at the input hook (nftables), TCP segments
+ *   drop TAG sport|dport PORT FLAGS COUNT input|output
+ *                            drop, at that hook (nftables), TCP segments
  *                            with that port and exactly that flags byte;
  *                            COUNT 0: all, else only the first COUNT (the rule
  *                            is removed once its counter reaches COUNT)

@@ -53,10 +53,10 @@ static int say(const char *word, const char *text) {
 
 static int serve_rule(struct holder *h, const char *line, char *value, size_t vlen, char *why,
                       size_t wlen) {
-  char tag[32], which[64];
+  char tag[32], which[64], hook[16];
   unsigned port = 0, flags = 0, count = 0;
-  if (sscanf(line, "drop %31s %63s %u %u %u", tag, which, &port, &flags, &count) == 5)
-    return tc__nft_drop(&h->nft, tag, which, port, flags, count, why, wlen);
+  if (sscanf(line, "drop %31s %63s %u %u %u %15s", tag, which, &port, &flags, &count, hook) == 6)
+    return tc__nft_drop(&h->nft, tag, hook, which, port, flags, count, why, wlen);
   if (sscanf(line, "hold %31s %63s %u %u", tag, which, &port, &flags) == 4)
     return tc__hold_add(&h->hold, which, port, flags, why, wlen);
   if (strcmp(line, "release") == 0) return tc__hold_release(&h->hold, value, vlen, why, wlen);

@@ -19,16 +19,19 @@ static int nft_run(struct tc__nft *n, const char *cmd, char *why, size_t len) {
   return -EINVAL;
 }
 
-int tc__nft_drop(struct tc__nft *n, const char *tag, const char *which, unsigned port,
-                 unsigned flags, unsigned count, char *why, size_t len) {
-  char cmd[512];
+int tc__nft_drop(struct tc__nft *n, const char *tag, const char *hook, const char *which,
+                 unsigned port, unsigned flags, unsigned count, char *why, size_t len) {
+  char cmd[640];
+  if (strcmp(hook, "input") != 0 && strcmp(hook, "output") != 0)
+    return snprintf(why, len, "nftables: no hook '%s'", hook), -EINVAL;
   snprintf(cmd, sizeof cmd,
            "add table inet tcpclose\n"
-           "add chain inet tcpclose input { type filter hook input priority 0; policy accept; }\n"
-           "add rule inet tcpclose input tcp %s %u tcp flags == 0x%x counter drop comment \"%s\"\n",
-           which, port, flags, tag);
+           "add chain inet tcpclose %s { type filter hook %s priority 0; policy accept; }\n"
+           "add rule inet tcpclose %s tcp %s %u tcp flags == 0x%x counter drop comment \"%s\"\n",
+           hook, hook, hook, which, port, flags, tag);
   int rc = nft_run(n, cmd, why, len);
   if (rc == 0 && count > 0 && n->ncounted < TC__NFT_MAX_COUNTED) {
+    snprintf(n->counted[n->ncounted].hook, sizeof n->counted[0].hook, "%s", hook);
     snprintf(n->counted[n->ncounted].tag, sizeof n->counted[0].tag, "%s", tag);
     n->counted[n->ncounted++].count = count;
   }
@@ -36,10 +39,12 @@ int tc__nft_drop(struct tc__nft *n, const char *tag, const char *which, unsigned
 }
 
 /* Counter and handle of the rule tagged `tag`, from nft's JSON listing. */
-static int rule_counter(struct tc__nft *n, const char *tag, json_int_t *packets, json_int_t *handle) {
-  char why[256];
+static int rule_counter(struct tc__nft *n, const char *hook, const char *tag, json_int_t *packets,
+                        json_int_t *handle) {
+  char why[256], cmd[64];
+  snprintf(cmd, sizeof cmd, "list chain inet tcpclose %s", hook);
   nft_ctx_output_set_flags(n->ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-  int rc = nft_run(n, "list chain inet tcpclose input", why, sizeof why);
+  int rc = nft_run(n, cmd, why, sizeof why);
   nft_ctx_output_set_flags(n->ctx, 0);
   json_t *root = rc == 0 ? json_loads(nft_ctx_get_output_buffer(n->ctx), 0, NULL) : NULL, *item;
   size_t i;
@@ -65,11 +70,13 @@ void tc__nft_expire(struct tc__nft *n) {
   for (size_t i = 0; i < n->ncounted;) {
     json_int_t packets = 0, handle = 0;
     char cmd[128], why[256];
-    if (rule_counter(n, n->counted[i].tag, &packets, &handle) == 0 && packets < n->counted[i].count) {
+    if (rule_counter(n, n->counted[i].hook, n->counted[i].tag, &packets, &handle) == 0 &&
+        packets < n->counted[i].count) {
       i++;
       continue;
     }
-    snprintf(cmd, sizeof cmd, "delete rule inet tcpclose input handle %lld\n", (long long)handle);
+    snprintf(cmd, sizeof cmd, "delete rule inet tcpclose %s handle %lld\n", n->counted[i].hook,
+             (long long)handle);
     if (handle) nft_run(n, cmd, why, sizeof why);
     n->counted[i] = n->counted[--n->ncounted];
   }

@@ -46,7 +46,8 @@ static void command_for(const struct tc_play *play, const struct tc_step *st, ch
   if (st->kind == TC_STEP_SYSCTL)
     snprintf(cmd, len, "set %s %s", st->u.sysctl.name, st->u.sysctl.value);
   else if (st->kind == TC_STEP_DROP)
-    snprintf(cmd, len, "drop line-%d %s %u %u %u", st->line, which, port, flags_byte(d->flags), d->count);
+    snprintf(cmd, len, "drop line-%d %s %u %u %u %s", st->line, which, port, flags_byte(d->flags),
+             d->count, d->at_output ? "output" : "input");
   else if (st->kind == TC_STEP_HOLD)
     snprintf(cmd, len, "hold line-%d %s %u %u", st->line, which, port, flags_byte(d->flags));
   else

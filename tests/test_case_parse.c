@@ -739,6 +739,19 @@ Test(network, bad_network_statements) {
                  "t.case:3: unknown direction 'x>y' (expected c>s or s>c)");
   assert_rejects(HEAD "server listen\ndrop s>c F. count=0\n",
                  "t.case:3: drop count must be count=N (1 to 1000) or count=all, not 'count=0'");
+  assert_rejects(HEAD "server listen\ndrop s>c . at=egress\n",
+                 "t.case:3: drop at= must be input or output, not 'egress'");
+  assert_rejects(HEAD "server listen\ndrop s>c . count=1 at=output all\n",
+                 "t.case:3: unexpected 'all' after the count and at=");
+}
+
+Test(network, drop_at_output) {
+  tc_case c;
+  parse_ok("t.case", HEAD "server listen\ndrop s>c . at=output count=2\ndrop c>s F.\nexpect server LISTEN\n", &c);
+  cr_assert(c.steps[1].u.drop.at_output);
+  cr_assert_eq(c.steps[1].u.drop.count, 2);
+  cr_assert(!c.steps[2].u.drop.at_output);
+  tc_case_free(&c);
 }
 
 Test(network, scoped_expectations_and_observe) {

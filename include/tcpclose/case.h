@@ -180,6 +180,8 @@ struct tc_drop_step { /* also hold: count unused */
   enum tc_role from;  /* sender of the segments to drop or hold */
   char flags[12];     /* exactly these flags, tcpdump notation */
   unsigned count;     /* how many to drop; TC_DROP_ALL for all */
+  int at_output;      /* drop at=output: as they leave the sender, before
+                         the wire (a capture never sees them) */
 };
 
 /* A sequence or acknowledgment number relative to what the capture showed
