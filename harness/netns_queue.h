@@ -8,7 +8,7 @@
  * in arrival order, its accept verdict. Delivery happens inside that call,
  * so what a delivered segment provokes (an ACK) reaches the input hook
  * before the call returns, and is held too while the rules stay.
- * Internal to netns_linux.c.
+ * Internal to netns_hold.c.
  */
 #ifndef TCPCLOSE_NETNS_QUEUE_H
 #define TCPCLOSE_NETNS_QUEUE_H

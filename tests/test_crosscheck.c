@@ -116,7 +116,9 @@ static unsigned client_port(json_t *root) {
 Test(crosscheck, normal_close_matches_tcpdump_and_ss) {
   private_netns();
   char *dump;
-  json_t *root = play_captured(TCPCLOSE_CASES_DIR "/server-close-on-eof.case", &dump);
+  /* server-close-on-eof drops a late lone ACK: it needs a namespace of its
+   * own, which --no-netns (to let tcpdump and ss see it) does not give. */
+  json_t *root = play_captured(TCPCLOSE_CASES_DIR "/server-close-delayed.case", &dump);
   assert_same_segments(root, dump);
   char st[32];
   ss_state(client_port(root), st, sizeof st);

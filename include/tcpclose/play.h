@@ -3,8 +3,10 @@
  * Contract: tc_play_start() spawns the case's two peer processes (the
  * tcpclose binary as `__peer`), drives them step by step, checks every
  * `expect` against the kernel through a snapshot observer, and fills the
- * caller's tc_case_result. It runs entirely on the caller's loop and thread;
- * several plays may share one loop. `done` is called exactly once, after
+ * caller's tc_case_result. It runs on the caller's loop and thread, and
+ * never blocks it: what must block (starting a process, opening a tracefs
+ * instance, entering the case's namespace) runs on libuv's threadpool, and
+ * its result comes back on the loop. Several plays may share one loop. `done` is called exactly once, after
  * every peer has been reaped and every handle closed, so that nothing of the
  * case outlives it; then the caller frees the play with tc_play_free().
  * tc_play_abort() ends a play early (interrupt, timeout), killing its peers
