@@ -248,7 +248,7 @@ static int play_all(struct run *run, const struct run_args *a) {
   /* Timers that fire late (settle polls, waits) and events drained late
    * make a loaded machine's verdicts differ: the runner, and the threads
    * it starts, go before ordinary work when the privilege allows. */
-  setpriority(PRIO_PROCESS, 0, -10);
+  setpriority(PRIO_PROCESS, 0, -20);
   /* A peer or namespace holder that dies leaves a closed socket: writing to
    * it must fail with EPIPE and end that case, not kill the whole run. */
   signal(SIGPIPE, SIG_IGN);
