@@ -55,7 +55,7 @@ static pid_t start_long_run(const char *json) {
   char *argv[] = {bin, "run", "--json", (char *)json, c, NULL};
   int want = 3 + (geteuid() == 0 && HAS_NETNS);
   pid_t pid = th_spawn(argv);
-  cr_assert_eq(th_wait_count(bin, want, 3000), want, "runner, two peers (and the namespace holder) should run");
+  cr_assert_eq(th_wait_count(bin, want, 10000), want, "runner, two peers (and the namespace holder) should run");
   free(c);
   return pid;
 }
@@ -78,7 +78,7 @@ Test(cleanup, killed_runner_leaves_no_peer) {
   kill(pid, SIGKILL);
   cr_assert_eq(th_wait(pid), 128 + SIGKILL);
   /* The peers see their control pipe close and end on their own. */
-  cr_assert_eq(th_wait_count(bin, 0, 2000), 0, "a peer outlived its killed runner");
+  cr_assert_eq(th_wait_count(bin, 0, 10000), 0, "a peer outlived its killed runner");
 }
 
 /* ---- namespaces, nft tables and tracing instances ---- */
@@ -130,7 +130,7 @@ static pid_t start_fault_run(char *netns, size_t len) {
 }
 
 static void assert_nothing_left(const char *netns) {
-  cr_assert_eq(th_wait_count(bin, 0, 2000), 0, "a process of the run is left");
+  cr_assert_eq(th_wait_count(bin, 0, 10000), 0, "a process of the run is left");
   char cmd[300];
   snprintf(cmd, sizeof cmd, "for p in /proc/[0-9]*; do readlink $p/ns/net; done 2>/dev/null | grep -qx '%s'", netns);
   cr_assert_neq(system(cmd), 0, "the case's namespace %s is still held", netns);
