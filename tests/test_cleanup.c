@@ -113,7 +113,7 @@ static pid_t start_fault_run(char *netns, size_t len) {
   char *c = th_write_file(dir, "fault.case", fault_case);
   char *argv[] = {bin, "run", c, NULL};
   pid_t pid = th_spawn(argv);
-  cr_assert_eq(th_wait_count(bin, 4, 3000), 4, "runner, two peers and the namespace holder should run");
+  cr_assert_eq(th_wait_count(bin, 4, 10000), 4, "runner, two peers and the namespace holder should run");
   pid_t holder = pid_running("__netns");
   cr_assert_gt(holder, 0);
   char link[64];
