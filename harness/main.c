@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "netns.h"
 #include "peer.h"
+#include "play_proc.h"
 
 #define TCPCLOSE_VERSION "0.1.0"
 
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (strcmp(cmd, "__peer") == 0) return tc__peer_main(argc > 3 ? atoi(argv[3]) : 0);
   if (strcmp(cmd, "__netns") == 0) return tc__netns_main();
+  if (strcmp(cmd, "__exec") == 0) return tc__program_exec_main(argc, argv);
   if (strcmp(cmd, "run") == 0) return tc__cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0) return tc__cmd_check(argc - 2, argv + 2);
   if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);

@@ -15,6 +15,8 @@
  *                      snapshots
  *   play_lines.c       the live timeline (-v), printed in time order
  *   play_settle.c      settle
+ *   play_program.c     a role played by the user's program: its process
+ *                      group, its output, its port, its end
  *   play_check.c, play_check_timeline.c   checkpoints (no state of their own)
  * Everything runs on the loop's thread and never blocks it: processes and
  * pipes are libuv handles, and what must block (opening a tracefs instance,
@@ -31,6 +33,7 @@
 #include "play_proc.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/play.h"
+#include "tcpclose/result.h"
 #include "tcpclose/trace.h"
 #include "tcpclose/wire.h"
 
@@ -58,6 +61,8 @@ struct tc__link {
   int last_err;         /* errno of the last failed socket call, 0 none */
   int eof;              /* its last recv saw end of stream */
   size_t received;      /* bytes its last recv read */
+  int churned;          /* its last reply was a churn's: errors are its failures */
+  struct tc__churn_result churn; /* the last churn's figures */
 };
 
 /* Connection n (1 = the first) of a link, the latest for n = 0; NULL when
@@ -77,6 +82,53 @@ void tc__link_kill(struct tc__link *l);
 void tc__link_close(struct tc__link *l);
 /* Which role's connection a tuple is (and its number, 1 = first); -1 none. */
 int tc__links_owner(const struct tc__link *links, const struct tc_tuple *t, int *conn);
+
+/* The listener a program under test opened (play_program.c found it
+ * through the kernel): from then on it is the role's, as a listen's reply
+ * would have made it. */
+void tc__link_set_listener(struct tc__link *l, const struct tc_addr *a);
+
+/* ---- play_program.c: a role played by the user's program ---- */
+
+/* One of its output pipes, of which the last TC_TAIL_MAX bytes are kept. */
+struct tc__program_out {
+  struct tc__program *g;
+  uv_pipe_t pipe;
+  int open;     /* the handle must be closed */
+  int reading;  /* not at end of stream yet */
+  size_t len;
+  char tail[TC_TAIL_MAX];
+  char chunk[4096];
+};
+
+#define TC__COMMAND_MAX 2048
+
+struct tc__program {
+  struct tc_play *play;
+  enum tc_role role;
+  const struct tc_step *step; /* its exec step; NULL: a scripted peer plays the role */
+  struct tc__proc proc;       /* proc.running: the leader is not reaped yet */
+  struct tc__program_out out[2]; /* stdout, stderr */
+  char command[TC__COMMAND_MAX]; /* as run: {addr} and {port} filled in */
+  struct tc_addr addr;           /* {addr}:{port} */
+  int ready;   /* a client started; a server listens on {addr}:{port} */
+  int ending;  /* SIGTERM was sent at the case's end */
+  struct tc__ltimer timer; /* polls for the listener; then the end's grace */
+};
+
+/* Starts the program of an exec step; tc__play_program_ready() follows
+ * once it runs (a client) or listens (a server), tc__play_program_exited()
+ * whenever it ends. 0, a negative errno with why, or 1: skipped (why says). */
+int tc__program_start(struct tc_play *play, const struct tc_step *st, tc_err *why);
+void tc__program_signal(struct tc__program *g, int sig); /* to its group */
+/* The case is over: SIGTERM to the group, SIGKILL 2 s later if it lives. */
+void tc__program_end(struct tc__program *g);
+void tc__program_close(struct tc__program *g); /* its handles; its tails into the results */
+/* How it ended as a shell says it (0..255, 128+N for signal N), or
+ * TC_EXIT_NONE while it runs. */
+int tc__program_status(const struct tc__program *g);
+/* "exit status 1; stderr: ...the last line..." for messages. */
+void tc__program_describe(const struct tc__program *g, char *buf, size_t len);
 
 /* ---- play_holder.c: the namespace holder ---- */
 
@@ -203,6 +255,8 @@ enum tc__wait {
   TC__WAIT_SETTLE,    /* settle */
   TC__WAIT_HOLDER,    /* the holder's answer to a network step */
   TC__WAIT_OBSERVERS, /* the observers the first listen asked for */
+  TC__WAIT_PROGRAM,   /* a program to run or listen (role) */
+  TC__WAIT_PROGRAM_END, /* a program's end: kill, expect exit (role) */
 };
 
 /* The step in progress and what it waits for: written in play.c only. */
@@ -237,6 +291,7 @@ struct tc_play {
   struct tc__timeline tl;            /* play_timeline.c */
   struct tc__lines lines;            /* play_lines.c */
   struct tc__settle settle;          /* play_settle.c */
+  struct tc__program program[TC_ROLE_COUNT]; /* play_program.c */
 };
 
 /* Ends the play with a verdict other than the checks': error, or skip. */
@@ -255,6 +310,8 @@ void tc__play_exited(struct tc_play *play, enum tc_role role); /* play_link.c */
 void tc__play_holder_exited(struct tc_play *play);             /* play_holder.c */
 void tc__play_network_done(struct tc_play *play);              /* play_network.c */
 void tc__play_settled(struct tc_play *play);                   /* play_settle.c */
+void tc__play_program_ready(struct tc_play *play, enum tc_role role);  /* play_program.c */
+void tc__play_program_exited(struct tc_play *play, enum tc_role role); /* play_program.c */
 /* play_observe.c: what=0 the snapshot observer, 1 the sources; rc < 0 with
  * why when the snapshot observer cannot run (the sources say why in the
  * results themselves). */
