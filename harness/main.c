@@ -19,6 +19,9 @@ static const char usage[] =
     "  compare [--markdown] A.json B.json [...]          where results files differ\n"
     "  grid [--family ipv4|ipv6] RESULTS.json            the teardown grid of a results file, as "
     "markdown\n"
+    "  probe [--port N] [--send TEXT] [--churn N] [--grace DUR] [--family F] [--json FILE] -- "
+    "COMMAND [ARGS...]\n"
+    "                                                    a teardown checkup of a server program\n"
     "  --version, --help\n"
     "exit status: 0 all passed, 1 a case failed, 2 bad usage or case file, 130 interrupted\n";
 
@@ -33,6 +36,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "list") == 0) return tc__cmd_list(argc - 2, argv + 2);
   if (strcmp(cmd, "compare") == 0) return tc__cmd_compare(argc - 2, argv + 2);
   if (strcmp(cmd, "grid") == 0) return tc__cmd_grid(argc - 2, argv + 2);
+  if (strcmp(cmd, "probe") == 0) return tc__cmd_probe(argc - 2, argv + 2);
   if (strcmp(cmd, "--version") == 0) {
     printf("tcpclose %s\n", TCPCLOSE_VERSION);
     return TC__EXIT_OK;
