@@ -121,13 +121,43 @@ static void next_step(struct tc_play *play) {
   run_steps(play);
 }
 
+/* A churn case needs no trace or capture unless a checkpoint reads the
+ * timeline: they follow only the first few connections (TC__MAX_CONNS)
+ * and would cost the churn a share of the CPU for every segment. */
+static int wants_sources(const tc_case *c) {
+  int churn = 0;
+  for (size_t i = 0; i < c->nsteps; i++) {
+    const struct tc_step *st = &c->steps[i];
+    if (st->kind == TC_STEP_ACTION && st->u.act.action == TC_ACT_CHURN) churn = 1;
+    if (st->kind == TC_STEP_EXPECT &&
+        (st->u.exp.kind == TC_EXPECT_PATH || st->u.exp.kind == TC_EXPECT_WIRE ||
+         st->u.exp.kind == TC_EXPECT_RESET))
+      return 1;
+  }
+  return !churn;
+}
+
+/* Starts the trace and the capture on the server's port; 1 when they are
+ * being opened (the step completes once they are). */
+static int start_sources(struct tc_play *play, uint16_t port) {
+  static const char why[] =
+      "not opened: a churn case without path, wire or reset-reason checkpoints";
+  if (play->obs.sources_asked) return 0;
+  if (!wants_sources(play->c)) {
+    if (play->res->transitions_by.why_not == NULL) play->res->transitions_by.why_not = strdup(why);
+    if (play->res->wire_by.why_not == NULL) play->res->wire_by.why_not = strdup(why);
+    return 0;
+  }
+  return tc__observe_open_sources(play, tc__holder_pid(&play->holder), port) == 0;
+}
+
 /* The trace and the capture start with the first listen: they watch the
  * server's port. A listen that is waited for completes once they are open. */
 static int open_sources(struct tc_play *play, unsigned id) {
   const struct tc_step *st = &play->c->steps[id - 1];
   const struct tc__link *srv = &play->link[TC_SERVER];
-  if (st->u.act.action != TC_ACT_LISTEN || !srv->has_listener || play->obs.sources_asked) return 0;
-  return tc__observe_open_sources(play, tc__holder_pid(&play->holder), srv->listener.port) == 0;
+  if (st->u.act.action != TC_ACT_LISTEN || !srv->has_listener) return 0;
+  return start_sources(play, srv->listener.port);
 }
 
 void tc__play_replied(struct tc_play *play, unsigned id) {
@@ -173,8 +203,7 @@ void tc__play_program_ready(struct tc_play *play, enum tc_role role) {
   if (play->life.finished || play->prog.wait != TC__WAIT_PROGRAM || play->prog.role != (int)role)
     return;
   if (role == TC_SERVER) tc__link_set_listener(&play->link[TC_SERVER], &g->addr);
-  if (role == TC_SERVER && !play->obs.sources_asked &&
-      tc__observe_open_sources(play, tc__holder_pid(&play->holder), g->addr.port) == 0) {
+  if (role == TC_SERVER && start_sources(play, g->addr.port)) {
     play->prog.wait = TC__WAIT_OBSERVERS;
     return;
   }
