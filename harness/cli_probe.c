@@ -140,9 +140,15 @@ static void drop_step(tc_case *c, size_t i) {
   c->nsteps--;
 }
 
-/* The churn's per-connection send: the request, or none. */
+/* The churn's per-connection send: the request, or none (and then no
+ * read either: no request, no answer to wait for). */
 static int set_conn_send(struct tc_conn_script *s, const char *send) {
   for (size_t i = 0; i < s->n; i++) {
+    if (s->act[i].op == TC_CONN_RECV && send == NULL) {
+      memmove(&s->act[i], &s->act[i + 1], (s->n - i - 1) * sizeof s->act[0]);
+      s->n--, i--;
+      continue;
+    }
     if (s->act[i].op != TC_CONN_SEND) continue;
     free(s->act[i].text);
     s->act[i].text = NULL;
@@ -168,6 +174,7 @@ static int rewrite_action(tc_case *c, size_t i, const struct probe_args *a) {
     s->churn = a->churn;
     return set_conn_send(&s->conn, a->send);
   }
+  if (s->action == TC_ACT_RECV) return 1; /* dropped when there is no request */
   if (s->action != TC_ACT_SEND || s->text == NULL) return 0;
   free(s->text);
   s->text = a->send ? strdup(a->send) : NULL;
@@ -253,7 +260,7 @@ static unsigned long counted(const tc_case_result *r, const char *prefix, const 
 /* The server's first connection: its path, and how long it sat in CLOSE_WAIT. */
 static void server_path(const tc_case_result *r, char *path, size_t len, long *cw_us, int *in_cw) {
   size_t off = 0;
-  long since = -1;
+  long since = -1, est = -1;
   *cw_us = -1;
   path[0] = '\0';
   for (size_t i = 0; i < r->ntransitions && off < len; i++) {
@@ -263,7 +270,11 @@ static void server_path(const tc_case_result *r, char *path, size_t len, long *c
         (off == 0 && t->to != TC_STATE_ESTABLISHED && t->from != TC_STATE_ESTABLISHED))
       continue;
     if (off == 0) off += (size_t)snprintf(path, len, "ESTABLISHED");
-    if (off < len && t->to != TC_STATE_ESTABLISHED)
+    if (t->to == TC_STATE_ESTABLISHED) est = t->t_us; /* the server closing first: after how long */
+    if (off < len && t->to == TC_STATE_FIN_WAIT1 && est >= 0)
+      off += (size_t)snprintf(path + off, len - off, " FIN_WAIT1 (closed first, after %.0f ms)",
+                              (t->t_us - est) / 1000.0);
+    else if (off < len && t->to != TC_STATE_ESTABLISHED)
       off += (size_t)snprintf(path + off, len - off, " %s", tc_state_name(t->to));
     if (t->to == TC_STATE_CLOSE_WAIT) since = t->t_us;
     if (t->from == TC_STATE_CLOSE_WAIT && since >= 0) *cw_us = t->t_us - since;

@@ -82,3 +82,19 @@ Test(program_end, honouring_sigterm_ends_by_it) {
   pid_t g = group_of();
   cr_assert(group_gone(g), "a process of group %d outlived the case", (int)g);
 }
+
+Test(program_end, kill_ends_the_whole_group_at_once) {
+  int status;
+  json_t *k =
+      th_play(dir, "killed",
+              "case killed\nabout a\nsource t\n"
+              "server exec \"echo $$ > pgid; trap '' TERM; sleep 60 & " STUBBORN_SERVER "\"\n"
+              "server kill\n"
+              "expect server exit 137\n", /* 6 */
+              NULL, &status, &root);
+  cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
+  cr_assert_str_eq(th_observed(k, 6), "137 (SIGKILL)");
+  json_t *p = json_array_get(json_object_get(k, "programs"), 0);
+  cr_assert(json_is_false(json_object_get(p, "killed")), "ended by the step, not at the end");
+  cr_assert(group_gone(group_of()), "the sleep of its group outlived the kill");
+}
