@@ -29,6 +29,7 @@
 #endif
 #define TEMPLATE_GRACE_MS 2000u /* a template's `wait 2s` is the grace */
 #define MAX_SCENARIOS 32
+#define TC__PROBE_TEXT_MAX 4608
 
 static const char probe_usage[] =
     "usage: tcpclose probe [--port N] [--send TEXT] [--churn N] [--grace DUR] [--family "
@@ -182,6 +183,25 @@ static int rewrite_action(tc_case *c, size_t i, const struct probe_args *a) {
   return a->send && s->text == NULL ? -ENOMEM : 1; /* 1: no request, no send */
 }
 
+/* The statement as played, for messages: the template's words with the
+ * churn's count and the server's command put in. */
+static int retext(struct tc_step *st) {
+  const struct tc_action_step *s = &st->u.act;
+  char buf[TC__PROBE_TEXT_MAX];
+  const char *rest = strstr(st->text, s->action == TC_ACT_CHURN ? "churn " : "exec ");
+  if (rest == NULL) return 0;
+  if (s->action == TC_ACT_CHURN)
+    snprintf(buf, sizeof buf, "%s churn %lu%s", tc_role_name(s->role), s->churn,
+             rest + strcspn(rest + 6, " ") + 6);
+  else
+    snprintf(buf, sizeof buf, "%s exec \"%s\"", tc_role_name(s->role), s->command);
+  char *t = strdup(buf);
+  if (t == NULL) return -ENOMEM;
+  free(st->text);
+  st->text = t;
+  return 0;
+}
+
 /* Returns 0 or -ENOMEM. */
 static int rewrite(tc_case *c, const struct probe_args *a) {
   c->family = a->family;
@@ -192,6 +212,8 @@ static int rewrite(tc_case *c, const struct probe_args *a) {
       st->u.exp.churn_ok = a->churn;
     if (st->kind != TC_STEP_ACTION) continue;
     int rc = rewrite_action(c, i, a);
+    if (rc == 0 && (st->u.act.action == TC_ACT_CHURN || st->u.act.action == TC_ACT_EXEC))
+      rc = retext(st);
     if (rc < 0) return rc;
     if (rc == 1 && a->send == NULL) drop_step(c, i--);
   }

@@ -160,7 +160,10 @@ static void listen_poll(struct tc__ltimer *t) {
     tc__ltimer_stop(t);
     tc__play_fail(g->play, "line %d: %s", g->step->line, err.msg);
   } else if (counts[TC_STATE_LISTEN] > 0) {
+    char where[TC_ADDR_STRLEN + 8];
     tc__ltimer_stop(t);
+    tc__lines_add(&g->play->lines, tc__now_us(), "%-7s program listens on %s",
+                  tc_role_name(g->role), tc_addr_format(&g->addr, where, sizeof where));
     g->ready = 1;
     tc__play_program_ready(g->play, g->role);
   }
@@ -170,8 +173,12 @@ static void listen_poll(struct tc__ltimer *t) {
 
 static void program_exited(struct tc__proc *p) {
   struct tc__program *g = p->data;
+  char how[TC_ERR_MAX];
   tc__ltimer_stop(&g->timer);
   record_exit(g);
+  tc__program_describe(g, how, sizeof how);
+  tc__lines_add(&g->play->lines, tc__now_us(), "%-7s program ended: %s", tc_role_name(g->role),
+                how);
   tc__play_program_exited(g->play, g->role);
 }
 
@@ -191,6 +198,8 @@ static void program_started(struct tc__proc *p, int rc, int fd, const tc_err *wh
     tc__ltimer_start(&g->timer, listen_poll, 0, LISTEN_POLL_MS);
     return;
   }
+  tc__lines_add(&g->play->lines, tc__now_us(), "%-7s program started (pid %d): %s",
+                tc_role_name(g->role), (int)p->pid, g->command);
   g->ready = 1;
   tc__play_program_ready(g->play, g->role);
 }
