@@ -117,3 +117,18 @@ Test(program_exec, runs_in_the_case_folder_with_its_output_kept) {
   cr_assert_str_eq(th_str(p, "stderr"), "to-stderr\n");
   cr_assert_eq(json_integer_value(json_object_get(p, "exit_status")), 4);
 }
+
+Test(program_exec, fixed_port_without_a_namespace_is_skipped) {
+  char *path = th_write_file(dir, "fixed.case",
+                             "case fixed\nabout a\nsource t\n"
+                             "server exec \"sleep 30\" port=8080\n"
+                             "expect server exit none\n");
+  char *argv[] = {TCPCLOSE_BIN, "run", "--no-netns", path, NULL};
+  struct th_out o;
+  cr_assert_eq(th_run(argv, &o), 0, "%s%s", o.out, o.err);
+  cr_assert(strncmp(o.out, "skip  fixed", 11) == 0, "%s", o.out);
+  cr_assert(strstr(o.out, "line 4: exec port=8080 needs a network namespace of its own") != NULL,
+            "%s", o.out);
+  th_out_free(&o);
+  free(path);
+}
