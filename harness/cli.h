@@ -46,5 +46,7 @@ int tc__cmd_list(int argc, char **argv);
 int tc__cmd_compare(int argc, char **argv);
 int tc__cmd_grid(int argc, char **argv);
 int tc__cmd_report(int argc, char **argv);
+/* probe: exit 1 when a scenario leaks, 2 bad usage or a scenario not played */
+int tc__cmd_probe(int argc, char **argv);
 
 #endif

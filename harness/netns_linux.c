@@ -21,7 +21,9 @@ int tc__netns_join(pid_t pid, int *old, tc_err *err) {
     int e = errno;
     if (fd >= 0) close(fd);
     if (old != NULL && *old >= 0) close(*old);
-    return tc_errf(err, -e, "cannot enter the case's network namespace (%s): %s", path, strerror(e));
+    if (old != NULL) *old = -1; /* nothing to return to: tc__netns_leave must not try */
+    return tc_errf(err, -e, "cannot enter the case's network namespace (%s): %s", path,
+                   strerror(e));
   }
   close(fd);
   return 0;
@@ -32,7 +34,8 @@ void tc__netns_leave(int old) {
   /* Observing or acting in the wrong namespace would lie or touch the host:
    * stop, saying why, rather than go on. */
   if (setns(old, CLONE_NEWNET) < 0) {
-    fprintf(stderr, "tcpclose: cannot return to the original network namespace: %s\n", strerror(errno));
+    fprintf(stderr, "tcpclose: cannot return to the original network namespace: %s\n",
+            strerror(errno));
     abort();
   }
   close(old);
@@ -40,6 +43,7 @@ void tc__netns_leave(int old) {
 
 int tc__netns_possible(tc_err *err) {
   if (geteuid() != 0)
-    return tc_errf(err, -EPERM, "not root: no network namespace of its own (cases run on the host's loopback)");
+    return tc_errf(err, -EPERM,
+                   "not root: no network namespace of its own (cases run on the host's loopback)");
   return 0;
 }

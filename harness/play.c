@@ -48,11 +48,12 @@ static void handle_closed(uv_handle_t *h) { tc__play_release(h->data); }
 /* Closes every handle once no process of the case is left to reap. */
 static void close_all(struct tc_play *play) {
   for (int r = 0; r < TC_ROLE_COUNT; r++)
-    if (play->link[r].proc.running) return;
+    if (play->link[r].proc.running || play->program[r].proc.running) return;
   if (play->holder.proc.running || play->life.closing) return;
   play->life.closing = 1;
   tc__play_hold(play); /* held while closing, so done waits for all */
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_close(&play->link[r]);
+  for (int r = 0; r < TC_ROLE_COUNT; r++) tc__program_close(&play->program[r]);
   tc__holder_close(&play->holder);
   play->life.open_handles += tc__ltimer_close(&play->prog.timer, handle_closed);
   play->life.open_handles += tc__ltimer_close(&play->tl.tick, handle_closed);
@@ -60,9 +61,11 @@ static void close_all(struct tc_play *play) {
   tc__play_release(play);
 }
 
-/* The sysctls are in: now the case's processes go, by pid. */
+/* The sysctls are in: now the case's processes go, by pid; programs get
+ * SIGTERM first, and 2 s before SIGKILL. */
 static void teardown(struct tc_play *play) {
   for (int r = 0; r < TC_ROLE_COUNT; r++) tc__link_kill(&play->link[r]);
+  for (int r = 0; r < TC_ROLE_COUNT; r++) tc__program_end(&play->program[r]);
   tc__holder_stop(&play->holder);
   close_all(play);
 }
@@ -118,21 +121,53 @@ static void next_step(struct tc_play *play) {
   run_steps(play);
 }
 
+/* A churn case needs no trace or capture unless a checkpoint reads the
+ * timeline: they follow only the first few connections (TC__MAX_CONNS)
+ * and would cost the churn a share of the CPU for every segment. */
+static int wants_sources(const tc_case *c) {
+  int churn = 0;
+  for (size_t i = 0; i < c->nsteps; i++) {
+    const struct tc_step *st = &c->steps[i];
+    if (st->kind == TC_STEP_ACTION && st->u.act.action == TC_ACT_CHURN) churn = 1;
+    if (st->kind == TC_STEP_EXPECT &&
+        (st->u.exp.kind == TC_EXPECT_PATH || st->u.exp.kind == TC_EXPECT_WIRE ||
+         st->u.exp.kind == TC_EXPECT_RESET))
+      return 1;
+  }
+  return !churn;
+}
+
+/* Starts the trace and the capture on the server's port; 1 when they are
+ * being opened (the step completes once they are). */
+static int start_sources(struct tc_play *play, uint16_t port) {
+  static const char why[] =
+      "not opened: a churn case without path, wire or reset-reason checkpoints";
+  if (play->obs.sources_asked) return 0;
+  if (!wants_sources(play->c)) {
+    if (play->res->transitions_by.why_not == NULL) play->res->transitions_by.why_not = strdup(why);
+    if (play->res->wire_by.why_not == NULL) play->res->wire_by.why_not = strdup(why);
+    return 0;
+  }
+  return tc__observe_open_sources(play, tc__holder_pid(&play->holder), port) == 0;
+}
+
 /* The trace and the capture start with the first listen: they watch the
  * server's port. A listen that is waited for completes once they are open. */
 static int open_sources(struct tc_play *play, unsigned id) {
   const struct tc_step *st = &play->c->steps[id - 1];
   const struct tc__link *srv = &play->link[TC_SERVER];
-  if (st->u.act.action != TC_ACT_LISTEN || !srv->has_listener || play->obs.sources_asked) return 0;
-  return tc__observe_open_sources(play, tc__holder_pid(&play->holder), srv->listener.port) == 0;
+  if (st->u.act.action != TC_ACT_LISTEN || !srv->has_listener) return 0;
+  return start_sources(play, srv->listener.port);
 }
 
 void tc__play_replied(struct tc_play *play, unsigned id) {
   if (play->life.finished) return;
   int opening = open_sources(play, id);
   if (play->prog.wait != TC__WAIT_REPLY || play->prog.id != id) return;
-  if (opening) play->prog.wait = TC__WAIT_OBSERVERS;
-  else next_step(play);
+  if (opening)
+    play->prog.wait = TC__WAIT_OBSERVERS;
+  else
+    next_step(play);
 }
 
 void tc__play_exited(struct tc_play *play, enum tc_role role) {
@@ -161,11 +196,59 @@ void tc__play_settled(struct tc_play *play) {
   if (play->prog.wait == TC__WAIT_SETTLE) next_step(play);
 }
 
+/* A server program listens: its listener is the server's from now on, and
+ * the trace and capture start on its port as they would at a listen. */
+void tc__play_program_ready(struct tc_play *play, enum tc_role role) {
+  const struct tc__program *g = &play->program[role];
+  if (play->life.finished || play->prog.wait != TC__WAIT_PROGRAM || play->prog.role != (int)role)
+    return;
+  if (role == TC_SERVER) tc__link_set_listener(&play->link[TC_SERVER], &g->addr);
+  if (role == TC_SERVER && start_sources(play, g->addr.port)) {
+    play->prog.wait = TC__WAIT_OBSERVERS;
+    return;
+  }
+  next_step(play);
+}
+
+/* A program's end is an error only while the case waits for it to run;
+ * elsewhere it is a fact for `expect ROLE exit` and the results. */
+void tc__play_program_exited(struct tc_play *play, enum tc_role role) {
+  const struct tc__program *g = &play->program[role];
+  char how[TC_ERR_MAX - 128];
+  if (play->life.finished) {
+    close_all(play);
+    return;
+  }
+  if (play->prog.role != (int)role) return;
+  if (play->prog.wait == TC__WAIT_PROGRAM) {
+    tc__program_describe(g, how, sizeof how);
+    tc__play_fail(play, "line %d: the %s program ended before it %s (%s)", current(play)->line,
+                  tc_role_name(role), role == TC_SERVER ? "listened" : "ran", how);
+  } else if (play->prog.wait == TC__WAIT_PROGRAM_END) {
+    if (current(play)->kind == TC_STEP_EXPECT) tc__check_expect(play, current(play));
+    next_step(play);
+  }
+}
+
 /* ---- steps ---- */
 
 static void step_timed_out(struct tc__ltimer *t) {
   struct tc_play *play = t->data;
   const struct tc_step *st = current(play);
+  char how[TC_ERR_MAX - 160];
+  if (play->prog.wait == TC__WAIT_PROGRAM_END && st->kind == TC_STEP_EXPECT) {
+    tc__check_expect(play, st); /* still running: the check says so */
+    next_step(play);
+    return;
+  }
+  if (play->prog.wait == TC__WAIT_PROGRAM) {
+    tc__program_describe(&play->program[play->prog.role], how, sizeof how);
+    tc__play_fail(play, "line %d: the %s program did not %s within %.1f s (%s)", st->line,
+                  tc_role_name((enum tc_role)play->prog.role),
+                  play->prog.role == TC_SERVER ? "listen" : "start", play->prog.timeout_ms / 1000.0,
+                  how);
+    return;
+  }
   tc__play_fail(play, "line %d: '%s' did not finish within %.1f s", st->line, st->text,
                 play->prog.timeout_ms / 1000.0);
 }
@@ -194,6 +277,9 @@ static unsigned timeout_for(const struct tc_play *play, const struct tc_action_s
   unsigned base = play->opts.step_timeout_ms;
   /* close linger=N may rightly block for N seconds first */
   if (a->action == TC_ACT_CLOSE && a->linger > 0) return base + (unsigned)a->linger * 1000u;
+  /* a hang guard, not a measure: 10 ms per connection is 100 conn/s */
+  if (a->action == TC_ACT_CHURN)
+    return base + (unsigned)(a->churn > 1000000 ? 10000000 : a->churn * 10);
   return base;
 }
 
@@ -207,22 +293,54 @@ static void where_for(const struct tc_play *play, const struct tc_action_step *a
   w->host = host;
   w->port = a->same_port && srv->has_listener ? srv->listener.port : 0;
   w->from_port = 0;
-  if (a->action != TC_ACT_CONNECT) return;
+  if (a->action != TC_ACT_CONNECT && a->action != TC_ACT_CHURN) return;
   inet_ntop(srv->listener.family, srv->listener.bytes, host, len);
   w->port = srv->listener.port;
   if (a->same_port && prev != NULL) w->from_port = prev->local.port;
+}
+
+/* Waits for a program (role): to run or listen, or to end. */
+static int wait_program(struct tc_play *play, enum tc__wait what, int role) {
+  play->prog.wait = what;
+  play->prog.role = role;
+  play->prog.timeout_ms = play->opts.step_timeout_ms;
+  tc__ltimer_start(&play->prog.timer, step_timed_out, play->prog.timeout_ms, 0);
+  return 1;
+}
+
+/* exec, signal and kill on a role played by a program. Returns 1 when the
+ * play must wait. */
+static int program_action(struct tc_play *play, const struct tc_step *st) {
+  const struct tc_action_step *a = &st->u.act;
+  struct tc__program *g = &play->program[a->role];
+  tc_err why;
+  if (a->action == TC_ACT_EXEC) {
+    int rc = tc__program_start(play, st, &why);
+    if (rc > 0)
+      tc__play_skip(play, "%s", why.msg);
+    else if (rc < 0)
+      tc__play_fail(play, "%s", why.msg);
+    return rc != 0 ? 1 : wait_program(play, TC__WAIT_PROGRAM, (int)a->role);
+  }
+  if (!g->proc.running) return 0; /* already over: `expect ROLE exit` tells */
+  tc__program_signal(g, a->action == TC_ACT_KILL ? SIGKILL : a->signo);
+  return a->action == TC_ACT_KILL ? wait_program(play, TC__WAIT_PROGRAM_END, (int)a->role) : 0;
 }
 
 /* Sends an action to its peer. Returns 1 when the play must wait for it. */
 static int start_action(struct tc_play *play, const struct tc_step *st) {
   const struct tc_action_step *a = &st->u.act;
   struct tc__link *l = &play->link[a->role];
+  if (a->action == TC_ACT_EXEC || play->c->program_line[a->role]) return program_action(play, st);
   if (!l->proc.running)
-    return tc__play_fail(play, "line %d: the %s peer is not running", st->line, tc_role_name(a->role)), 1;
-  if (a->action == TC_ACT_EXEC || a->action == TC_ACT_SIGNAL || a->action == TC_ACT_CHURN)
-    return tc__play_fail(play, "line %d: %s: this runner does not play it yet", st->line, st->text), 1;
-  if (a->action == TC_ACT_CONNECT && !play->link[TC_SERVER].has_listener)
-    return tc__play_fail(play, "line %d: the server has no listening socket to connect to", st->line), 1;
+    return tc__play_fail(play, "line %d: the %s peer is not running", st->line,
+                         tc_role_name(a->role)),
+           1;
+  if ((a->action == TC_ACT_CONNECT || a->action == TC_ACT_CHURN) &&
+      !play->link[TC_SERVER].has_listener)
+    return tc__play_fail(play, "line %d: the server has no listening socket to connect to",
+                         st->line),
+           1;
   play->prog.timeout_ms = timeout_for(play, a);
   tc__ltimer_start(&play->prog.timer, step_timed_out, play->prog.timeout_ms, 0);
   if (a->action == TC_ACT_KILL || a->action == TC_ACT_EXIT) {
@@ -234,7 +352,9 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
   where_for(play, a, &w, host, sizeof host);
   unsigned id = (unsigned)play->prog.step + 1;
   if (tc__link_command(l, a, id, &w) < 0)
-    return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line, tc_role_name(a->role)), 1;
+    return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line,
+                         tc_role_name(a->role)),
+           1;
   if (play->prog.wait == TC__WAIT_EXIT) return 1;
   if (a->background) {
     tc__ltimer_stop(&play->prog.timer);
@@ -249,6 +369,10 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
 static int start_step(struct tc_play *play, const struct tc_step *st) {
   switch (st->kind) {
   case TC_STEP_EXPECT:
+    /* expect ROLE exit N waits, up to the step timeout, for the program's end */
+    if (st->u.exp.kind == TC_EXPECT_EXIT && st->u.exp.exit_status != TC_EXIT_NONE &&
+        play->program[st->u.exp.role].proc.running)
+      return wait_program(play, TC__WAIT_PROGRAM_END, (int)st->u.exp.role);
     if (!on_story(play, st)) return tc__check_expect(play, st), 0;
     play->prog.wait = TC__WAIT_DRAIN;
     tc__ltimer_start(&play->prog.timer, drained, TC__DRAIN_MS, 0);
@@ -263,7 +387,8 @@ static int start_step(struct tc_play *play, const struct tc_step *st) {
     return 1;
   case TC_STEP_ACTION: return start_action(play, st);
   case TC_STEP_INJECT: /* the runner does not craft segments yet: say so */
-    tc__play_skip(play, "line %d: %s: injecting segments is not played by this runner yet", st->line, st->text);
+    tc__play_skip(play, "line %d: %s: injecting segments is not played by this runner yet",
+                  st->line, st->text);
     return 1;
   case TC_STEP_SYSCTL:
   case TC_STEP_DROP:
@@ -308,9 +433,12 @@ void tc__play_link_ready(struct tc_play *play) {
 
 void tc__play_observed(struct tc_play *play, int what, int rc, const tc_err *why) {
   if (play->life.finished) return;
-  if (what == 0 && rc < 0) tc__play_fail(play, "%s", why->msg);
-  else if (what == 0) start_peers(play);
-  else if (play->prog.wait == TC__WAIT_OBSERVERS) next_step(play);
+  if (what == 0 && rc < 0)
+    tc__play_fail(play, "%s", why->msg);
+  else if (what == 0)
+    start_peers(play);
+  else if (play->prog.wait == TC__WAIT_OBSERVERS)
+    next_step(play);
 }
 
 static void open_snapshot(struct tc_play *play) {
@@ -337,14 +465,18 @@ static void on_host(struct tc_play *play, const char *why) {
 static void holder_ready(struct tc_play *play, int rc, const char *answer, void *arg) {
   (void)arg;
   if (play->life.finished) return;
-  if (rc == 0) open_snapshot(play);
-  else on_host(play, answer);
+  if (rc == 0)
+    open_snapshot(play);
+  else
+    on_host(play, answer);
 }
 
 static void isolate(struct tc_play *play) {
   tc_err why;
-  if (play->opts.no_netns) snprintf(why.msg, sizeof why.msg, "--no-netns");
-  else if (tc__netns_possible(&why) == 0 && tc__holder_start(&play->holder, play, holder_ready, &why) == 0)
+  if (play->opts.no_netns)
+    snprintf(why.msg, sizeof why.msg, "--no-netns");
+  else if (tc__netns_possible(&why) == 0 &&
+           tc__holder_start(&play->holder, play, holder_ready, &why) == 0)
     return;
   on_host(play, why.msg);
 }
@@ -372,8 +504,8 @@ int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *
                   tc_case_result *res, tc_play_done_cb done, void *arg, tc_play **out) {
   struct tc_play *play = calloc(1, sizeof *play);
   if (play == NULL) return -ENOMEM;
-  *play = (struct tc_play){.loop = loop, .c = c, .res = res, .opts = *opts,
-                           .life = {.done = done, .arg = arg}};
+  *play = (struct tc_play){
+      .loop = loop, .c = c, .res = res, .opts = *opts, .life = {.done = done, .arg = arg}};
   if (play_init(play) < 0) {
     tc_case_result_free(res);
     free(play);

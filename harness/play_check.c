@@ -14,17 +14,21 @@ int tc__check_query(const struct tc__link *l, int state, int conn, struct tc_que
   memset(q, 0, sizeof *q);
   if (state == TC_STATE_LISTEN ? !l->has_listener : t == NULL) return 0;
   q->listener = state == TC_STATE_LISTEN;
-  if (q->listener) q->tuple.local = l->listener;
-  else q->tuple = *t;
+  if (q->listener)
+    q->tuple.local = l->listener;
+  else
+    q->tuple = *t;
   return 1;
 }
 
 static void describe(const struct tc_sock *s, char *buf, size_t len, int with_timer) {
-  if (s->state == TC_STATE_GONE) snprintf(buf, len, "gone");
+  if (s->state == TC_STATE_GONE)
+    snprintf(buf, len, "gone");
   else if (with_timer)
-    snprintf(buf, len, "%s recvq=%u sendq=%u timer=%s left=%ldms", tc_state_name(s->state), s->recvq,
-             s->sendq, tc_timer_name(s->timer), s->timer_ms);
-  else snprintf(buf, len, "%s recvq=%u sendq=%u", tc_state_name(s->state), s->recvq, s->sendq);
+    snprintf(buf, len, "%s recvq=%u sendq=%u timer=%s left=%ldms", tc_state_name(s->state),
+             s->recvq, s->sendq, tc_timer_name(s->timer), s->timer_ms);
+  else
+    snprintf(buf, len, "%s recvq=%u sendq=%u", tc_state_name(s->state), s->recvq, s->sendq);
 }
 
 static int queue_ok(long want, int more, uint32_t got) {
@@ -99,6 +103,82 @@ static void check_state(struct tc_play *play, const struct tc_step *st) {
   if (e->observe_only) tc_case_result_observation_last(play->res);
 }
 
+/* expect ROLE exit N|none: the program's status as a shell gives it. */
+static void check_exit(struct tc_play *play, const struct tc_step *st) {
+  const struct tc_expect_step *e = &st->u.exp;
+  int got = tc__program_status(&play->program[e->role]);
+  const struct tc__proc *p = &play->program[e->role].proc;
+  char seen[64];
+  if (got == TC_EXIT_NONE)
+    snprintf(seen, sizeof seen, "none (still running)");
+  else if (p->term_signal)
+    snprintf(seen, sizeof seen, "%d (SIG%s)", got, tc_signal_name(p->term_signal));
+  else
+    snprintf(seen, sizeof seen, "%d", got);
+  tc_case_result_add_check(play->res, st->line, st->text, seen, got == e->exit_status, NULL);
+}
+
+/* expect ROLE count STATE=N ...: one kernel-filtered count of the role's
+ * sockets by the server's port, each term judged on it. */
+static void check_count(struct tc_play *play, const struct tc_step *st) {
+  const struct tc_expect_step *e = &st->u.exp;
+  const struct tc__link *srv = &play->link[TC_SERVER];
+  unsigned long counts[TC_STATE_COUNT];
+  char seen[256] = "";
+  tc_err err;
+  if (!srv->has_listener) {
+    tc__play_fail(play, "line %d: count needs the server's port: the server never listened",
+                  st->line);
+    return;
+  }
+  struct tc_count_query q = {.server = srv->listener, .role = (int)e->role};
+  if (tc_observer_count(play->obs.snap, &q, counts, &err) < 0) {
+    tc__play_fail(play, "line %d: %s", st->line, err.msg);
+    return;
+  }
+  int pass = 1;
+  size_t n = 0;
+  for (size_t i = 0; i < e->ncount && n < sizeof seen; i++) {
+    const struct tc_count_term *t = &e->count[i];
+    pass &= tc_count_holds(t, counts[t->state]);
+    n += (size_t)snprintf(seen + n, sizeof seen - n, "%s%s=%lu", i ? " " : "",
+                          tc_state_name(t->state), counts[t->state]);
+  }
+  tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
+}
+
+/* expect ROLE churn ok=N [failed=N]: the role's last churn. */
+static void check_churn(struct tc_play *play, const struct tc_step *st) {
+  const struct tc_expect_step *e = &st->u.exp;
+  const struct tc__link *l = &play->link[e->role];
+  char seen[96];
+  if (play->res->churn.line == 0) {
+    tc_case_result_add_check(play->res, st->line, st->text, "no churn", 0, NULL);
+    return;
+  }
+  snprintf(seen, sizeof seen, "ok=%lu failed=%lu", l->churn.ok, l->churn.failed);
+  int pass = l->churn.ok == e->churn_ok &&
+             (e->churn_failed < 0 || l->churn.failed == (unsigned long)e->churn_failed);
+  tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
+}
+
+/* expect ROLE error ERRNO after a churn: one of its failures had it
+ * (none: it had no failure). Seen: each errno with its count. */
+static void check_churn_error(struct tc_play *play, const struct tc_step *st) {
+  const struct tc_expect_step *e = &st->u.exp;
+  const struct tc_churn_stats *c = &play->res->churn;
+  char seen[256] = "none";
+  int pass = e->err == 0 && c->nerrs == 0;
+  size_t n = 0;
+  for (size_t i = 0; i < c->nerrs && n < sizeof seen; i++) {
+    n += (size_t)snprintf(seen + n, sizeof seen - n, "%s%s=%lu", i ? " " : "", c->errs[i].name,
+                          c->errs[i].n);
+    if (e->err != 0 && tc_errno_name(e->err) && strcmp(tc_errno_name(e->err), c->errs[i].name) == 0)
+      pass = 1;
+  }
+  tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
+}
+
 /* This system's name as expect[...] scopes write it: uname -s, lower case. */
 static const char *this_os(void) {
   static struct tc_host host;
@@ -112,32 +192,34 @@ void tc__check_expect(struct tc_play *play, const struct tc_step *st) {
   char seen[64];
   if (!tc_scope_includes(e->os, this_os())) return; /* a checkpoint for other systems */
   switch (e->kind) {
-  case TC_EXPECT_STATE:
-    check_state(play, st);
-    return;
-  case TC_EXPECT_EXIT:
-  case TC_EXPECT_COUNT:
-  case TC_EXPECT_CHURN: /* never a silent pass: the case stops, saying why */
-    tc__play_fail(play, "line %d: %s: this runner does not judge it yet", st->line, st->text);
-    return;
+  case TC_EXPECT_STATE: check_state(play, st); return;
+  case TC_EXPECT_EXIT: check_exit(play, st); return;
+  case TC_EXPECT_COUNT: check_count(play, st); return;
+  case TC_EXPECT_CHURN: check_churn(play, st); return;
   case TC_EXPECT_PATH:
   case TC_EXPECT_RESET:
-  case TC_EXPECT_WIRE:
-    tc__check_timeline(play, st);
-    return;
+  case TC_EXPECT_WIRE: tc__check_timeline(play, st); return;
   case TC_EXPECT_ERROR: {
+    if (l->churned) {
+      check_churn_error(play, st);
+      return;
+    }
     const char *name = l->last_err ? tc_errno_name(l->last_err) : "none";
-    if (name) snprintf(seen, sizeof seen, "%s", name);
-    else snprintf(seen, sizeof seen, "errno %d", l->last_err);
+    if (name)
+      snprintf(seen, sizeof seen, "%s", name);
+    else
+      snprintf(seen, sizeof seen, "errno %d", l->last_err);
     tc_case_result_add_check(play->res, st->line, st->text, seen, l->last_err == e->err, NULL);
     return;
   }
   case TC_EXPECT_RECEIVED:
     snprintf(seen, sizeof seen, "%zu", l->received);
-    tc_case_result_add_check(play->res, st->line, st->text, seen, (long)l->received == e->recvq, NULL);
+    tc_case_result_add_check(play->res, st->line, st->text, seen, (long)l->received == e->recvq,
+                             NULL);
     return;
   case TC_EXPECT_EOF:
-    tc_case_result_add_check(play->res, st->line, st->text, l->eof ? "eof" : "no eof", l->eof, NULL);
+    tc_case_result_add_check(play->res, st->line, st->text, l->eof ? "eof" : "no eof", l->eof,
+                             NULL);
     return;
   }
 }

@@ -15,6 +15,8 @@
  *                      snapshots
  *   play_lines.c       the live timeline (-v), printed in time order
  *   play_settle.c      settle
+ *   play_program.c     a role played by the user's program: its process
+ *                      group, its output, its port, its end
  *   play_check.c, play_check_timeline.c   checkpoints (no state of their own)
  * Everything runs on the loop's thread and never blocks it: processes and
  * pipes are libuv handles, and what must block (opening a tracefs instance,
@@ -31,6 +33,7 @@
 #include "play_proc.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/play.h"
+#include "tcpclose/result.h"
 #include "tcpclose/trace.h"
 #include "tcpclose/wire.h"
 
@@ -44,20 +47,22 @@ int64_t tc__now_us(void); /* CLOCK_MONOTONIC, the clock of every event */
 struct tc__link {
   struct tc_play *play;
   enum tc_role role;
-  struct tc__proc proc;    /* proc.running: not reaped yet */
+  struct tc__proc proc; /* proc.running: not reaped yet */
   uv_pipe_t ctl;
   struct tc__proto_reader reader;
   int ctl_open;
-  int ready;               /* started, its pipe open */
-  int ending;              /* exit or kill was asked: its end is no surprise */
+  int ready;  /* started, its pipe open */
+  int ending; /* exit or kill was asked: its end is no surprise */
   int has_listener;
   struct tc_addr listener;
   struct tc_tuple conns[TC__MAX_CONNS]; /* this role's ends, oldest first */
   int nconns;
-  int connects_pending; /* connects sent, not answered yet */
-  int last_err;         /* errno of the last failed socket call, 0 none */
-  int eof;              /* its last recv saw end of stream */
-  size_t received;      /* bytes its last recv read */
+  int connects_pending;          /* connects sent, not answered yet */
+  int last_err;                  /* errno of the last failed socket call, 0 none */
+  int eof;                       /* its last recv saw end of stream */
+  size_t received;               /* bytes its last recv read */
+  int churned;                   /* its last reply was a churn's: errors are its failures */
+  struct tc__churn_result churn; /* the last churn's figures */
 };
 
 /* Connection n (1 = the first) of a link, the latest for n = 0; NULL when
@@ -78,6 +83,53 @@ void tc__link_close(struct tc__link *l);
 /* Which role's connection a tuple is (and its number, 1 = first); -1 none. */
 int tc__links_owner(const struct tc__link *links, const struct tc_tuple *t, int *conn);
 
+/* The listener a program under test opened (play_program.c found it
+ * through the kernel): from then on it is the role's, as a listen's reply
+ * would have made it. */
+void tc__link_set_listener(struct tc__link *l, const struct tc_addr *a);
+
+/* ---- play_program.c: a role played by the user's program ---- */
+
+/* One of its output pipes, of which the last TC_TAIL_MAX bytes are kept. */
+struct tc__program_out {
+  struct tc__program *g;
+  uv_pipe_t pipe;
+  int open;    /* the handle must be closed */
+  int reading; /* not at end of stream yet */
+  size_t len;
+  char tail[TC_TAIL_MAX];
+  char chunk[4096];
+};
+
+#define TC__COMMAND_MAX 2048
+
+struct tc__program {
+  struct tc_play *play;
+  enum tc_role role;
+  const struct tc_step *step;    /* its exec step; NULL: a scripted peer plays the role */
+  struct tc__proc proc;          /* proc.running: the leader is not reaped yet */
+  struct tc__program_out out[2]; /* stdout, stderr */
+  char command[TC__COMMAND_MAX]; /* as run: {addr} and {port} filled in */
+  struct tc_addr addr;           /* {addr}:{port} */
+  int ready;                     /* a client started; a server listens on {addr}:{port} */
+  int ending;                    /* SIGTERM was sent at the case's end */
+  struct tc__ltimer timer;       /* polls for the listener; then the end's grace */
+};
+
+/* Starts the program of an exec step; tc__play_program_ready() follows
+ * once it runs (a client) or listens (a server), tc__play_program_exited()
+ * whenever it ends. 0, a negative errno with why, or 1: skipped (why says). */
+int tc__program_start(struct tc_play *play, const struct tc_step *st, tc_err *why);
+void tc__program_signal(struct tc__program *g, int sig); /* to its group */
+/* The case is over: SIGTERM to the group, SIGKILL 2 s later if it lives. */
+void tc__program_end(struct tc__program *g);
+void tc__program_close(struct tc__program *g); /* its handles; its tails into the results */
+/* How it ended as a shell says it (0..255, 128+N for signal N), or
+ * TC_EXIT_NONE while it runs. */
+int tc__program_status(const struct tc__program *g);
+/* "exit status 1; stderr: ...the last line..." for messages. */
+void tc__program_describe(const struct tc__program *g, char *buf, size_t len);
+
 /* ---- play_holder.c: the namespace holder ---- */
 
 /* An answer: rc 0 with the holder's value, or a negative errno with why
@@ -93,7 +145,7 @@ struct tc__holder {
   struct tc__proto_reader reader;
   int pipe_open;
   struct tc__holder_req *head, *tail; /* awaiting their answer, in order */
-  struct tc__ltimer deadline;          /* the oldest request's */
+  struct tc__ltimer deadline;         /* the oldest request's */
 };
 
 /* Starts the holder; cb gets its "ready" (rc 0) or why it cannot be. */
@@ -139,7 +191,7 @@ void tc__lines_init(struct tc__lines *l, const struct tc_play_opts *o, int64_t t
 void tc__lines_add(struct tc__lines *l, int64_t t_us, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void tc__lines_release(struct tc__lines *l, int64_t upto_us); /* those up to then */
-void tc__lines_flush(struct tc__lines *l);                   /* all, and free */
+void tc__lines_flush(struct tc__lines *l);                    /* all, and free */
 
 /* ---- play_timeline.c: the story of the close ---- */
 
@@ -149,7 +201,7 @@ struct tc__role_timeline {
   int state;       /* the last state put on the timeline */
   int closing;     /* a trace X -> CLOSE waits to learn what took over */
   int64_t close_us;
-  int mini;        /* a timewait mini-socket took over: polling tracks it */
+  int mini; /* a timewait mini-socket took over: polling tracks it */
 };
 
 struct tc__timeline {
@@ -199,22 +251,24 @@ int tc__check_query(const struct tc__link *l, int state, int conn, struct tc_que
 
 enum tc__wait {
   TC__WAIT_NONE,
-  TC__WAIT_REPLY,     /* a peer's answer to the step (id) */
-  TC__WAIT_EXIT,      /* a peer's end (role) */
-  TC__WAIT_TIMER,     /* wait DURATION */
-  TC__WAIT_SETTLE,    /* settle */
-  TC__WAIT_HOLDER,    /* the holder's answer to a network step */
-  TC__WAIT_OBSERVERS, /* the observers the first listen asked for */
-  TC__WAIT_DRAIN,     /* a checkpoint on the story: its sources catch up */
+  TC__WAIT_REPLY,       /* a peer's answer to the step (id) */
+  TC__WAIT_EXIT,        /* a peer's end (role) */
+  TC__WAIT_TIMER,       /* wait DURATION */
+  TC__WAIT_SETTLE,      /* settle */
+  TC__WAIT_HOLDER,      /* the holder's answer to a network step */
+  TC__WAIT_OBSERVERS,   /* the observers the first listen asked for */
+  TC__WAIT_PROGRAM,     /* a program to run or listen (role) */
+  TC__WAIT_PROGRAM_END, /* a program's end: kill, expect exit (role) */
+  TC__WAIT_DRAIN,       /* a checkpoint on the story: its sources catch up */
 };
 
 /* The step in progress and what it waits for: written in play.c only. */
 struct tc__progress {
   size_t step;
   enum tc__wait wait;
-  unsigned id;          /* TC__WAIT_REPLY */
-  int role;             /* TC__WAIT_EXIT */
-  unsigned timeout_ms;  /* of the action awaited */
+  unsigned id;             /* TC__WAIT_REPLY */
+  int role;                /* TC__WAIT_EXIT */
+  unsigned timeout_ms;     /* of the action awaited */
   struct tc__ltimer timer; /* step timeouts and waits */
 };
 
@@ -231,15 +285,16 @@ struct tc_play {
   const tc_case *c;
   tc_case_result *res;
   struct tc_play_opts opts;
-  int64_t t0_us;                     /* case start */
-  struct tc__progress prog;          /* play.c */
-  struct tc__life life;              /* play.c */
-  struct tc__link link[TC_ROLE_COUNT]; /* play_link.c */
-  struct tc__holder holder;          /* play_holder.c */
-  struct tc__observers obs;          /* play_observe.c */
-  struct tc__timeline tl;            /* play_timeline.c */
-  struct tc__lines lines;            /* play_lines.c */
-  struct tc__settle settle;          /* play_settle.c */
+  int64_t t0_us;                             /* case start */
+  struct tc__progress prog;                  /* play.c */
+  struct tc__life life;                      /* play.c */
+  struct tc__link link[TC_ROLE_COUNT];       /* play_link.c */
+  struct tc__holder holder;                  /* play_holder.c */
+  struct tc__observers obs;                  /* play_observe.c */
+  struct tc__timeline tl;                    /* play_timeline.c */
+  struct tc__lines lines;                    /* play_lines.c */
+  struct tc__settle settle;                  /* play_settle.c */
+  struct tc__program program[TC_ROLE_COUNT]; /* play_program.c */
 };
 
 /* Ends the play with a verdict other than the checks': error, or skip. */
@@ -252,12 +307,14 @@ void tc__play_hold(struct tc_play *play);
 void tc__play_release(struct tc_play *play);
 
 /* Reports. */
-void tc__play_link_ready(struct tc_play *play);                /* play_link.c */
-void tc__play_replied(struct tc_play *play, unsigned id);      /* play_link.c */
-void tc__play_exited(struct tc_play *play, enum tc_role role); /* play_link.c */
-void tc__play_holder_exited(struct tc_play *play);             /* play_holder.c */
-void tc__play_network_done(struct tc_play *play);              /* play_network.c */
-void tc__play_settled(struct tc_play *play);                   /* play_settle.c */
+void tc__play_link_ready(struct tc_play *play);                        /* play_link.c */
+void tc__play_replied(struct tc_play *play, unsigned id);              /* play_link.c */
+void tc__play_exited(struct tc_play *play, enum tc_role role);         /* play_link.c */
+void tc__play_holder_exited(struct tc_play *play);                     /* play_holder.c */
+void tc__play_network_done(struct tc_play *play);                      /* play_network.c */
+void tc__play_settled(struct tc_play *play);                           /* play_settle.c */
+void tc__play_program_ready(struct tc_play *play, enum tc_role role);  /* play_program.c */
+void tc__play_program_exited(struct tc_play *play, enum tc_role role); /* play_program.c */
 /* play_observe.c: what=0 the snapshot observer, 1 the sources; rc < 0 with
  * why when the snapshot observer cannot run (the sources say why in the
  * results themselves). */

@@ -18,8 +18,6 @@ static void ctl_closed(uv_handle_t *h) {
   tc__play_release(l->play);
 }
 
-
-
 static void peer_exited(struct tc__proc *p) {
   struct tc__link *l = p->data;
   tc__play_exited(l->play, l->role);
@@ -38,7 +36,8 @@ static int parse_endpoint(const char **s, struct tc_addr *a) {
 /* Records a connection of a role, once. */
 static void add_conn(struct tc__link *l, const struct tc_tuple *t) {
   for (int i = 0; i < l->nconns; i++)
-    if (tc_addr_equal(&l->conns[i].local, &t->local) && tc_addr_equal(&l->conns[i].remote, &t->remote))
+    if (tc_addr_equal(&l->conns[i].local, &t->local) &&
+        tc_addr_equal(&l->conns[i].remote, &t->remote))
       return;
   if (l->nconns < TC__MAX_CONNS) l->conns[l->nconns++] = *t;
 }
@@ -56,9 +55,37 @@ static int learn_sockets(struct tc__link *l, enum tc_action act, const char *res
   struct tc_tuple t;
   if (parse_endpoint(&rest, &t.local) < 0 || parse_endpoint(&rest, &t.remote) < 0) return -EINVAL;
   add_conn(l, &t);
-  if (act == TC_ACT_CONNECT) {
-    struct tc_tuple m = tc_tuple_mirror(&t);
-    add_conn(srv, &m);
+  struct tc_tuple m = tc_tuple_mirror(&t);
+  if (act == TC_ACT_CONNECT) add_conn(srv, &m);
+  /* a client program's end is known only from the accept */
+  if (act == TC_ACT_ACCEPT && l->play->c->program_line[TC_CLIENT])
+    add_conn(&l->play->link[TC_CLIENT], &m);
+  return 0;
+}
+
+void tc__link_set_listener(struct tc__link *l, const struct tc_addr *a) {
+  l->listener = *a;
+  l->has_listener = 1;
+}
+
+/* A churn's figures: kept for its checkpoints and in the results. */
+static int learn_churn(struct tc__link *l, const struct tc_step *st, const char *rest) {
+  struct tc_churn_stats *r = &l->play->res->churn;
+  if (tc__proto_churn_parse(rest, &l->churn) < 0) return -EINVAL;
+  l->churned = 1;
+  *r = (struct tc_churn_stats){.line = st->line,
+                               .ok = l->churn.ok,
+                               .failed = l->churn.failed,
+                               .us = l->churn.us,
+                               .rate = l->churn.rate};
+  for (size_t i = 0; i < l->churn.nerrs && i < TC_CHURN_MAX_ERRNOS; i++) {
+    const char *name = tc_errno_name(l->churn.errs[i].err);
+    if (name)
+      snprintf(r->errs[i].name, sizeof r->errs[i].name, "%s", name);
+    else
+      snprintf(r->errs[i].name, sizeof r->errs[i].name, "%d", l->churn.errs[i].err);
+    r->errs[i].n = l->churn.errs[i].n;
+    r->nerrs = i + 1;
   }
   return 0;
 }
@@ -80,13 +107,19 @@ static void apply_reply(struct tc__link *l, unsigned id, int err, const char *re
   }
   const struct tc_step *st = &play->c->steps[id - 1];
   if (err < 0) {
-    tc__play_fail(play, "line %d: the %s peer could not run it: %s", st->line, tc_role_name(l->role), rest);
+    tc__play_fail(play, "line %d: the %s peer could not run it: %s", st->line,
+                  tc_role_name(l->role), rest);
     return;
   }
   if (err > 0) l->last_err = err;
+  l->churned = 0;
   l->connects_pending -= st->u.act.action == TC_ACT_CONNECT;
-  if (err == 0 && learn_sockets(l, st->u.act.action, rest) < 0) {
-    tc__play_fail(play, "line %d: malformed reply from the %s peer: %s", st->line, tc_role_name(l->role), rest);
+  int bad = err == 0 && st->u.act.action == TC_ACT_CHURN ? learn_churn(l, st, rest)
+            : err == 0                                   ? learn_sockets(l, st->u.act.action, rest)
+                                                         : 0;
+  if (bad < 0) {
+    tc__play_fail(play, "line %d: malformed reply from the %s peer: %s", st->line,
+                  tc_role_name(l->role), rest);
     return;
   }
   if (st->u.act.action == TC_ACT_RECV) learn_recv(l, rest);
@@ -121,7 +154,8 @@ static void peer_started(struct tc__proc *p, int rc, int fd, const tc_err *why) 
   if (rc == 0) rc = tc__proto_read_start(&l->reader, (uv_stream_t *)&l->ctl, on_reply, l);
   if (rc < 0 || play->life.finished) {
     tc__proc_kill(&l->proc, SIGKILL);
-    if (rc < 0) tc__play_fail(play, "%s peer: control pipe: %s", tc_role_name(l->role), uv_strerror(rc));
+    if (rc < 0)
+      tc__play_fail(play, "%s peer: control pipe: %s", tc_role_name(l->role), uv_strerror(rc));
     return;
   }
   l->ready = 1;
@@ -134,7 +168,8 @@ int tc__link_spawn(struct tc__link *l, pid_t netns_pid, tc_err *err) {
   snprintf(pid, sizeof pid, "%d", (int)netns_pid);
   char *args[] = {(char *)play->opts.self_exe, "__peer", (char *)tc_role_name(l->role), pid, NULL};
   int rc = tc__proc_start(&l->proc, play, args, peer_started, peer_exited, l);
-  if (rc < 0) return tc_errf(err, rc, "cannot start the %s peer: %s", tc_role_name(l->role), uv_strerror(rc));
+  if (rc < 0)
+    return tc_errf(err, rc, "cannot start the %s peer: %s", tc_role_name(l->role), uv_strerror(rc));
   return 0;
 }
 

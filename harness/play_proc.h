@@ -16,6 +16,14 @@
  * or as soon as it has started. `running` is 1 from tc__proc_start() until
  * it is reaped (or failed to start). tc__proc_close() closes the handles;
  * the play is held (tc__play_hold) for each until its close callback.
+ * tc__proc_start_io() does the same with stdout and stderr on the given
+ * descriptors (a program under test: pipes the runner reads); they become
+ * the proc's at the call and are closed once the process started or could
+ * not. With `group` set the process's whole group (its session: it is the
+ * leader) is SIGKILLed the moment the leader is seen to end, before it is
+ * reaped, while its pid still names the group: nothing it started outlives
+ * it, and the signal can reach no stranger. tc__proc_kill_group() signals
+ * the group (only while the leader is not reaped).
  * Loop thread only, apart from the threadpool job's own work.
  */
 #ifndef TCPCLOSE_PLAY_PROC_H
@@ -45,13 +53,29 @@ struct tc__proc {
   int term_signal;
   uv_poll_t watch;    /* its pidfd (Linux) */
   int pidfd;
+  int out_fd, err_fd; /* tc__proc_start_io: the child's stdout and stderr */
+  int group;          /* kill the group when the leader ends */
   uv_process_t uvp;   /* uv_spawn's handle (elsewhere) */
   int handle_open;
 };
 
 int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
                    tc__proc_started_cb started, tc__proc_exited_cb exited, void *data);
+struct tc__proc_io {
+  int out_fd, err_fd; /* the child's stdout and stderr */
+  int group;          /* the group goes with its leader */
+};
+
+int tc__proc_start_io(struct tc__proc *p, struct tc_play *play, char *const argv[],
+                      const struct tc__proc_io *io, tc__proc_started_cb started,
+                      tc__proc_exited_cb exited, void *data);
 void tc__proc_kill(struct tc__proc *p, int sig);
+void tc__proc_kill_group(struct tc__proc *p, int sig);
+
+/* `tcpclose __exec NETNS_PID DIR COMMAND` (play_program_exec.c): what a
+ * program under test is started as; it becomes /bin/sh -c COMMAND in the
+ * namespace of NETNS_PID, in DIR. Returns only on failure (127). */
+int tc__program_exec_main(int argc, char **argv);
 void tc__proc_close(struct tc__proc *p);
 
 #endif

@@ -23,7 +23,8 @@ extern char **environ;
 struct job {
   uv_work_t req;
   struct tc__proc *p;
-  char **argv; /* a copy: the caller's may be gone before the work runs */
+  char **argv;        /* a copy: the caller's may be gone before the work runs */
+  int out_fd, err_fd; /* -1: /dev/null, inherited */
   pid_t pid;
   int pidfd, fd, rc;
   tc_err why;
@@ -43,18 +44,25 @@ static char **copy_argv(char *const argv[]) {
 }
 
 static void free_job(struct job *j) {
+  if (j->out_fd >= 0) close(j->out_fd);
+  if (j->err_fd >= 0) close(j->err_fd);
   free(j->argv);
   free(j);
 }
 
-static int spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int child) {
+static int spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int child,
+                       const struct job *j) {
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
   if (posix_spawn_file_actions_init(fa) != 0) return -ENOMEM;
   if (posix_spawnattr_init(at) != 0) return posix_spawn_file_actions_destroy(fa), -ENOMEM;
   posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
+  if (j->out_fd >= 0)
+    posix_spawn_file_actions_adddup2(fa, j->out_fd, 1);
+  else
+    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
+  if (j->err_fd >= 0) posix_spawn_file_actions_adddup2(fa, j->err_fd, 2);
   posix_spawn_file_actions_adddup2(fa, child, 3);
   posix_spawnattr_setsigdefault(at, &all);
   posix_spawnattr_setsigmask(at, &none);
@@ -82,7 +90,7 @@ static void spawn_work(uv_work_t *req) {
     return;
   }
   sv[1] = child_end(sv[1]);
-  int rc = sv[1] < 0 ? errno : spawn_attrs(&fa, &at, sv[1]) < 0 ? ENOMEM : 0;
+  int rc = sv[1] < 0 ? errno : spawn_attrs(&fa, &at, sv[1], j) < 0 ? ENOMEM : 0;
   if (rc == 0) {
     rc = posix_spawn(&j->pid, j->argv[0], &fa, &at, j->argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -103,6 +111,7 @@ static void reap(uv_poll_t *h, int status, int events) {
   int st;
   (void)status;
   (void)events;
+  if (p->group) kill(-p->pid, SIGKILL); /* a zombie leader still names its group */
   if (waitpid(p->pid, &st, WNOHANG) <= 0) return;
   p->running = 0;
   p->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
@@ -141,22 +150,37 @@ static void spawn_done(uv_work_t *req, int status) {
     if (j->fd >= 0) close(j->fd);
     j->fd = -1;
   } else if (p->kill_signal) {
-    kill(p->pid, p->kill_signal);
+    kill(p->group ? -p->pid : p->pid, p->kill_signal);
   }
   p->started(p, j->rc, j->fd, &j->why);
   tc__play_release(p->play);
   free_job(j);
 }
 
-int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
-                   tc__proc_started_cb started, tc__proc_exited_cb exited, void *data) {
+int tc__proc_start_io(struct tc__proc *p, struct tc_play *play, char *const argv[],
+                      const struct tc__proc_io *io, tc__proc_started_cb started,
+                      tc__proc_exited_cb exited, void *data) {
+  struct tc__proc_io none = {.out_fd = -1, .err_fd = -1};
+  if (io == NULL) io = &none;
   struct job *j = calloc(1, sizeof *j);
-  if (j == NULL) return -ENOMEM;
-  *p = (struct tc__proc){.play = play, .data = data, .started = started, .exited = exited,
-                         .running = 1, .pidfd = -1};
-  *j = (struct job){.req.data = j, .p = p, .argv = copy_argv(argv)};
+  if (j == NULL) {
+    if (io->out_fd >= 0) close(io->out_fd);
+    if (io->err_fd >= 0) close(io->err_fd);
+    return -ENOMEM;
+  }
+  *p = (struct tc__proc){.play = play,
+                         .data = data,
+                         .started = started,
+                         .exited = exited,
+                         .running = 1,
+                         .pidfd = -1,
+                         .out_fd = -1,
+                         .err_fd = -1,
+                         .group = io->group};
+  *j = (struct job){
+      .req.data = j, .p = p, .argv = copy_argv(argv), .out_fd = io->out_fd, .err_fd = io->err_fd};
   if (j->argv == NULL) {
-    free(j);
+    free_job(j);
     return -ENOMEM;
   }
   tc__play_hold(play);
@@ -169,10 +193,26 @@ int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
   return rc;
 }
 
+int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
+                   tc__proc_started_cb started, tc__proc_exited_cb exited, void *data) {
+  return tc__proc_start_io(p, play, argv, NULL, started, exited, data);
+}
+
 void tc__proc_kill(struct tc__proc *p, int sig) {
   if (!p->running) return;
-  if (p->pid > 0) kill(p->pid, sig);
-  else p->kill_signal = sig;
+  if (p->pid > 0)
+    kill(p->pid, sig);
+  else
+    p->kill_signal = sig;
+}
+
+/* Only while the leader is not reaped: its pid names the group till then. */
+void tc__proc_kill_group(struct tc__proc *p, int sig) {
+  if (!p->running) return;
+  if (p->pid > 0)
+    kill(-p->pid, sig);
+  else
+    p->kill_signal = sig;
 }
 
 static void watch_closed(uv_handle_t *h) {

@@ -119,6 +119,11 @@ void tc_case_result_free(tc_case_result *r) {
     free(r->checks[i].observed);
   }
   free(r->checks);
+  for (int i = 0; i < 2; i++) {
+    free(r->program[i].command);
+    free(r->program[i].out);
+    free(r->program[i].err);
+  }
   free(r->name);
   free(r->file);
   free(r->reason);

@@ -101,6 +101,41 @@ static json_t *sysctls_json(const tc_case_result *r) {
 /* Lag to the tenth of a millisecond: finer is noise. */
 static double round_ms(double ms) { return (double)(long)(ms * 10 + 0.5) / 10; }
 
+static json_t *program_json(const struct tc_program_run *p, int role) {
+  json_t *o = json_pack("{s:s, s:s, s:b, s:s?, s:s?}", "role", role_str(role), "command",
+                        p->command, "killed", p->killed, "stdout", p->out, "stderr", p->err);
+  if (o != NULL && p->ended && p->term_signal)
+    json_object_set_new(o, "signal", json_integer(p->term_signal));
+  else if (o != NULL && p->ended)
+    json_object_set_new(o, "exit_status", json_integer(p->exit_status));
+  return o;
+}
+
+static json_t *programs_json(const tc_case_result *r) {
+  json_t *a = json_array();
+  for (int i = 0; a != NULL && i < 2; i++)
+    if (r->program[i].command != NULL) json_array_append_new(a, program_json(&r->program[i], i));
+  return a;
+}
+
+static json_t *churn_json(const struct tc_churn_stats *c) {
+  json_t *errs = json_object();
+  for (size_t i = 0; errs != NULL && i < c->nerrs; i++)
+    json_object_set_new(errs, c->errs[i].name, json_integer((json_int_t)c->errs[i].n));
+  return json_pack("{s:i, s:I, s:I, s:o, s:I, s:f}", "line", c->line, "ok", (json_int_t)c->ok,
+                   "failed", (json_int_t)c->failed, "errors", errs, "us", (json_int_t)c->us, "rate",
+                   c->rate);
+}
+
+/* The parts only some cases have: programs under test, a churn. */
+static json_t *add_extras(json_t *o, const tc_case_result *r) {
+  if (o == NULL) return NULL;
+  if (r->program[0].command != NULL || r->program[1].command != NULL)
+    json_object_set_new(o, "programs", programs_json(r));
+  if (r->churn.line > 0) json_object_set_new(o, "churn", churn_json(&r->churn));
+  return o;
+}
+
 static json_t *case_json(const tc_case_result *r) {
   json_t *j = json_pack(
       "{s:s, s:s, s:s, s:s?, s:I, s:f, s:s?, s:o, s:o, s:o, s:o, s:o}", "name", r->name, "file",
@@ -114,7 +149,7 @@ static json_t *case_json(const tc_case_result *r) {
   json_object_set_new(j, "settles", array_of(r->settles, r->nsettles, sizeof *r->settles, settle_one));
   json_object_set_new(j, "sources", sources_json(&r->sources));
   json_object_set_new(j, "steps", array_of(r->steps, r->nsteps, sizeof *r->steps, step_one));
-  return j;
+  return add_extras(j, r);
 }
 
 static json_t *case_one(const void *c) { return case_json(c); }
@@ -122,9 +157,9 @@ static json_t *case_one(const void *c) { return case_json(c); }
 json_t *tc__results_tree(const struct tc_host *h, const struct tc_run_info *run,
                          const tc_case_result *cases, size_t n) {
   json_t *arr = array_of(cases, n, sizeof *cases, case_one);
-  json_t *root = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1,
-                           "host", "os", h->os, "kernel", h->kernel, "machine", h->machine,
-                           "cases", arr);
+  json_t *root =
+      json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1, "host", "os",
+                h->os, "kernel", h->kernel, "machine", h->machine, "cases", arr);
   if (root != NULL && run != NULL)
     json_object_set_new(root, "run", json_pack("{s:f}", "loop_lag_ms", round_ms(run->loop_lag_ms)));
   return root;

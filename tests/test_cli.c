@@ -67,7 +67,7 @@ Test(cli, unknown_option_and_command_exit_2) {
   th_out_free(&o);
   char *a2[] = {TCPCLOSE_BIN, "frobnicate", NULL};
   cr_assert_eq(th_run(a2, &o), 2);
-  cr_assert_str_eq(o.err, "tcpclose: unknown command 'frobnicate' (expected run, check, list, compare, report or grid; see --help)\n");
+  cr_assert_str_eq(o.err, "tcpclose: unknown command 'frobnicate' (expected run, check, list, compare, report, grid or probe; see --help)\n");
   th_out_free(&o);
   char *a3[] = {TCPCLOSE_BIN, "run", "--timeout", "5", NULL};
   cr_assert_eq(th_run(a3, &o), 2);

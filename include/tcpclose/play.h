@@ -31,6 +31,7 @@ struct tc_play_opts {
   int no_netns;             /* play on the host's loopback even as root */
   tc_play_line_cb on_line;  /* NULL: no live timeline */
   void *line_arg;
+  const char *program_dir;  /* where `exec` programs run; NULL: the case file's folder */
 };
 
 #define TC_STEP_TIMEOUT_MS 5000u

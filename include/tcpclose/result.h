@@ -86,6 +86,35 @@ struct tc_sysctl {
   char value[128];
 };
 
+/* How a program under test ran (`ROLE exec`): its command as run, how it
+ * ended, and the last bytes of its output. command NULL: the role was a
+ * scripted peer. */
+#define TC_TAIL_MAX 4096
+
+struct tc_program_run {
+  char *command;    /* {addr} and {port} filled in */
+  int ended;        /* 0: it never started */
+  int exit_status;  /* when it exited */
+  int term_signal;  /* when a signal ended it (0: it exited) */
+  int killed;       /* it outlived SIGTERM at the case's end: SIGKILL after 2 s */
+  char *out, *err;  /* tails of stdout and stderr (at most TC_TAIL_MAX bytes) */
+};
+
+#define TC_CHURN_MAX_ERRNOS 8
+
+/* What the case's last churn did (`client churn`). line 0: no churn. */
+struct tc_churn_stats {
+  int line;
+  unsigned long ok, failed;
+  unsigned long long us; /* from its first connect to its last close */
+  double rate;           /* connections per second */
+  struct {
+    char name[24]; /* EADDRNOTAVAIL */
+    unsigned long n;
+  } errs[TC_CHURN_MAX_ERRNOS];
+  size_t nerrs;
+};
+
 typedef struct tc_case_result {
   char *name;
   char *file;
@@ -109,6 +138,8 @@ typedef struct tc_case_result {
   struct tc_source_counts sources;
   struct tc_step_done *steps;
   size_t nsteps, steps_cap;
+  struct tc_program_run program[2]; /* by enum tc_role */
+  struct tc_churn_stats churn;
 } tc_case_result;
 
 struct tc_host {

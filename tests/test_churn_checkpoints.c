@@ -1,0 +1,120 @@
+/* test_churn_checkpoints.c - the checkpoints of many connections and of
+ * programs, judged on what the kernel and the peer's churn reply say, and
+ * able to fail: `expect ROLE count` (=, <=, >=, the listener under LISTEN),
+ * `expect ROLE churn ok=N [failed=N]`, `expect ROLE error` on a churn's
+ * failures, `expect ROLE exit`; and the churn's figures in the results.
+ * Root (a namespace per case). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "case_helpers.h"
+#include "cli_helpers.h"
+
+static char *dir;
+static json_t *root;
+static void setup(void) { dir = th_tmpdir(); }
+static void teardown(void) {
+  json_decref(root);
+  th_rmtree(dir);
+}
+TestSuite(churn_checkpoints, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(churn_checkpoints, count_and_churn_pass_and_fail) {
+  int status;
+  json_t *k = th_play(dir, "leak",
+                      "case leak\nabout a\nsource t\n"
+                      "server listen backlog=64\n"
+                      "server serve recv eof\n"
+                      "client churn 20 concurrency=2 send 10 close\n"
+                      "settle\n"
+                      "expect server count CLOSE_WAIT=20 LISTEN=1\n"        /* 8 */
+                      "expect server count CLOSE_WAIT=19\n"                 /* 9: fails */
+                      "expect server count CLOSE_WAIT>=20 CLOSE_WAIT<=20\n" /* 10 */
+                      "expect server count CLOSE_WAIT<=19\n"                /* 11: fails */
+                      "expect client count FIN_WAIT2=20 TIME_WAIT=0\n"      /* 12 */
+                      "expect client churn ok=20 failed=0\n"                /* 13 */
+                      "expect client churn ok=21\n"                         /* 14: fails */
+                      "expect client error none\n",                         /* 15 */
+                      NULL, &status, &root);
+  cr_assert_eq(status, 1);
+  cr_assert_str_eq(th_str(k, "verdict"), "fail");
+  cr_assert_str_eq(th_observed(k, 8), "CLOSE_WAIT=20 LISTEN=1");
+  cr_assert_eq(th_passed(k, 8), 1);
+  cr_assert_eq(th_passed(k, 9), 0);
+  cr_assert_eq(th_passed(k, 10), 1);
+  cr_assert_eq(th_passed(k, 11), 0);
+  cr_assert_str_eq(th_observed(k, 12), "FIN_WAIT2=20 TIME_WAIT=0");
+  cr_assert_eq(th_passed(k, 12), 1);
+  cr_assert_str_eq(th_observed(k, 13), "ok=20 failed=0");
+  cr_assert_eq(th_passed(k, 13), 1);
+  cr_assert_eq(th_passed(k, 14), 0);
+  cr_assert_eq(th_passed(k, 15), 1);
+  json_t *c = json_object_get(k, "churn");
+  cr_assert_eq(json_integer_value(json_object_get(c, "ok")), 20);
+  cr_assert_eq(json_integer_value(json_object_get(c, "line")), 6);
+  cr_assert(json_real_value(json_object_get(c, "rate")) > 0);
+}
+
+Test(churn_checkpoints, churn_failures_by_errno) {
+  int status;
+  json_t *k = th_play(dir, "ports",
+                      "case ports\nabout a\nsource t\n"
+                      "sysctl net.ipv4.tcp_tw_reuse=0\n"
+                      "server listen backlog=64\n"
+                      "server serve recv eof close\n"
+                      "sysctl net.ipv4.ip_local_port_range=40000 40009\n"
+                      "client churn 15 send 10 close\n"
+                      "expect client churn ok=10 failed=5\n" /* 9 */
+                      "expect client error EADDRNOTAVAIL\n"  /* 10 */
+                      "expect client error ECONNREFUSED\n"   /* 11: fails */
+                      "expect client error none\n",          /* 12: fails */
+                      NULL, &status, &root);
+  cr_assert_eq(th_passed(k, 9), 1, "%s", th_observed(k, 9));
+  cr_assert_str_eq(th_observed(k, 10), "EADDRNOTAVAIL=5");
+  cr_assert_eq(th_passed(k, 10), 1);
+  cr_assert_eq(th_passed(k, 11), 0);
+  cr_assert_eq(th_passed(k, 12), 0);
+  json_t *errs = json_object_get(json_object_get(k, "churn"), "errors");
+  cr_assert_eq(json_integer_value(json_object_get(errs, "EADDRNOTAVAIL")), 5);
+}
+
+Test(churn_checkpoints, exit_status_pass_and_fail) {
+  int status;
+  json_t *k = th_play(dir, "exit",
+                      "case exit\nabout a\nsource t\n"
+                      "server listen\n"
+                      "client exec \"exit 7\"\n"
+                      "expect client exit 7\n"     /* 6 */
+                      "expect client exit 0\n"     /* 7: fails */
+                      "expect client exit none\n", /* 8: fails */
+                      NULL, &status, &root);
+  cr_assert_eq(th_passed(k, 6), 1);
+  cr_assert_str_eq(th_observed(k, 7), "7");
+  cr_assert_eq(th_passed(k, 7), 0);
+  cr_assert_eq(th_passed(k, 8), 0);
+}
+
+Test(churn_checkpoints, exit_waits_up_to_the_timeout) {
+  int status;
+  json_t *k = th_play(dir, "slow",
+                      "case slow\nabout a\nsource t\n"
+                      "server listen\n"
+                      "client exec \"sleep 0.3; exit 2\"\n"
+                      "expect client exit none\n" /* 6: still running */
+                      "expect client exit 2\n",   /* 7: waits for it */
+                      NULL, &status, &root);
+  cr_assert_eq(th_passed(k, 6), 1);
+  cr_assert_eq(th_passed(k, 7), 1, "%s", th_observed(k, 7));
+}
+
+Test(churn_checkpoints, exit_that_never_comes_fails_the_check) {
+  int status;
+  json_t *k = th_play(dir, "never",
+                      "case never\nabout a\nsource t\n"
+                      "server listen\n"
+                      "client exec \"sleep 30\"\n"
+                      "expect client exit 0\n", /* 6 */
+                      "1s", &status, &root);
+  cr_assert_str_eq(th_str(k, "verdict"), "fail", "%s", th_str(k, "reason"));
+  cr_assert_str_eq(th_observed(k, 6), "none (still running)");
+}
