@@ -15,6 +15,7 @@
  *                      snapshots
  *   play_lines.c       the live timeline (-v), printed in time order
  *   play_settle.c      settle
+ *   play_inject.c      inject: one crafted segment, sent off the loop
  *   play_check.c, play_check_timeline.c   checkpoints (no state of their own)
  * Everything runs on the loop's thread and never blocks it: processes and
  * pipes are libuv handles, and what must block (opening a tracefs instance,
@@ -183,6 +184,15 @@ struct tc__settle {
 void tc__settle_start(struct tc_play *play, unsigned max_ms);
 void tc__settle_stop(struct tc_play *play);
 
+/* ---- play_inject.c: the inject step ---- */
+
+/* Drains the timeline, computes the segment from the capture of the
+ * client's latest connection, and sends it from the case's namespace on
+ * the threadpool; tc__play_injected() follows. Without a capture or a
+ * namespace, or without the right to send it, the case is skipped with
+ * the reason. */
+void tc__inject_step(struct tc_play *play, const struct tc_step *st);
+
 /* ---- play_network.c and play_check*.c: steps without a state ---- */
 
 void tc__network_step(struct tc_play *play, const struct tc_step *st);
@@ -203,6 +213,7 @@ enum tc__wait {
   TC__WAIT_SETTLE,    /* settle */
   TC__WAIT_HOLDER,    /* the holder's answer to a network step */
   TC__WAIT_OBSERVERS, /* the observers the first listen asked for */
+  TC__WAIT_INJECT,    /* an injected segment's send */
 };
 
 /* The step in progress and what it waits for: written in play.c only. */
@@ -255,6 +266,7 @@ void tc__play_exited(struct tc_play *play, enum tc_role role); /* play_link.c */
 void tc__play_holder_exited(struct tc_play *play);             /* play_holder.c */
 void tc__play_network_done(struct tc_play *play);              /* play_network.c */
 void tc__play_settled(struct tc_play *play);                   /* play_settle.c */
+void tc__play_injected(struct tc_play *play);                  /* play_inject.c */
 /* play_observe.c: what=0 the snapshot observer, 1 the sources; rc < 0 with
  * why when the snapshot observer cannot run (the sources say why in the
  * results themselves). */
