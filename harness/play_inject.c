@@ -70,8 +70,8 @@ void tc__inject_step(struct tc_play *play, const struct tc_step *st) {
   pid_t pid = tc__holder_pid(&play->holder);
   if (play->res->wire_by.name == NULL || play->tl.wire == NULL) {
     const char *why = play->res->wire_by.why_not;
-    tc__play_skip(play, "line %d: %s: needs the wire capture: %s", st->line, st->text,
-                  why != NULL ? why : "not open");
+    tc__play_skip(play, "line %d: %s: its numbers come from the capture, which is not running (%s)",
+                  st->line, st->text, why != NULL ? why : "no listen opened it");
     return;
   }
   if (pid == 0) {
