@@ -1,4 +1,6 @@
-/* cli_cases.c - finding and loading the case files a command names. */
+/* cli_cases.c - finding and loading the case files a command names: a
+ * file, or a directory's *.case files and those of its subdirectories one
+ * level down (cases/ and cases/grid/), each directory in name order. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -28,14 +30,18 @@ static int add_case(struct tc__case_set *set, const char *file) {
   return 0;
 }
 
-static int add_dir(struct tc__case_set *set, const char *dir) {
+static int subdir_filter(const struct dirent *d) {
+  return d->d_name[0] != '.' && (d->d_type == DT_DIR || d->d_type == DT_UNKNOWN);
+}
+
+/* The *.case files of one directory; how many in *found. */
+static int add_files(struct tc__case_set *set, const char *dir, int *found) {
   struct dirent **names;
   int n = scandir(dir, &names, case_file_filter, alphasort), bad = 0;
   if (n < 0) {
     fprintf(stderr, "%s: cannot read directory: %s\n", dir, strerror(errno));
     return -errno;
   }
-  if (n == 0) fprintf(stderr, "%s: no *.case files\n", dir);
   for (int i = 0; i < n; i++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
@@ -43,7 +49,26 @@ static int add_dir(struct tc__case_set *set, const char *dir) {
     free(names[i]);
   }
   free(names);
-  return bad || n == 0 ? -EINVAL : 0;
+  *found += n;
+  return bad ? -EINVAL : 0;
+}
+
+/* A directory's cases, then its subdirectories' (one level only: deeper
+ * trees are for a user to name). */
+static int add_dir(struct tc__case_set *set, const char *dir) {
+  struct dirent **names;
+  int found = 0, bad = add_files(set, dir, &found) < 0;
+  int n = scandir(dir, &names, subdir_filter, alphasort);
+  for (int i = 0; i < n; i++) {
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) && add_files(set, path, &found) < 0) bad = 1;
+    free(names[i]);
+  }
+  if (n > 0) free(names);
+  if (found == 0 && !bad) fprintf(stderr, "%s: no *.case files\n", dir);
+  return bad || found == 0 ? -EINVAL : 0;
 }
 
 int tc__cases_load(char **paths, int npaths, struct tc__case_set *set) {

@@ -220,9 +220,11 @@ static int rewrite(tc_case *c, const struct probe_args *a) {
   return 0;
 }
 
+/* Templates end in .probe, not .case: a directory of cases loads its
+ * subdirectories' *.case files, and these are not cases of the suite. */
 static int template_filter(const struct dirent *d) {
   size_t n = strlen(d->d_name);
-  return n > 5 && strcmp(d->d_name + n - 5, ".case") == 0;
+  return n > 6 && strcmp(d->d_name + n - 6, ".probe") == 0;
 }
 
 /* Loads and rewrites every template; 0 or TC__EXIT_USAGE (said why). */

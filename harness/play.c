@@ -230,6 +230,10 @@ void tc__play_program_exited(struct tc_play *play, enum tc_role role) {
   }
 }
 
+void tc__play_injected(struct tc_play *play) {
+  if (play->prog.wait == TC__WAIT_INJECT) next_step(play);
+}
+
 /* ---- steps ---- */
 
 static void step_timed_out(struct tc__ltimer *t) {
@@ -386,9 +390,9 @@ static int start_step(struct tc_play *play, const struct tc_step *st) {
     tc__settle_start(play, st->line, st->ms);
     return 1;
   case TC_STEP_ACTION: return start_action(play, st);
-  case TC_STEP_INJECT: /* the runner does not craft segments yet: say so */
-    tc__play_skip(play, "line %d: %s: injecting segments is not played by this runner yet",
-                  st->line, st->text);
+  case TC_STEP_INJECT:
+    play->prog.wait = TC__WAIT_INJECT;
+    tc__inject_step(play, st);
     return 1;
   case TC_STEP_SYSCTL:
   case TC_STEP_DROP:
@@ -456,7 +460,7 @@ static void on_host(struct tc_play *play, const char *why) {
   snprintf(text, sizeof text, "host loopback: %s", why);
   play->res->isolation = strdup(text);
   if (play->c->needs_netns) {
-    tc__play_skip(play, "needs a network namespace of its own (sysctl, drop, hold): %s", why);
+    tc__play_skip(play, "needs a network namespace of its own (sysctl, drop, hold, inject): %s", why);
     return;
   }
   if (tc__observe_open_snapshot(play, 0) < 0) tc__play_fail(play, "observer: out of memory");

@@ -17,6 +17,7 @@
  *   play_settle.c      settle
  *   play_program.c     a role played by the user's program: its process
  *                      group, its output, its port, its end
+ *   play_inject.c      inject: one crafted segment, sent off the loop
  *   play_check.c, play_check_timeline.c   checkpoints (no state of their own)
  * Everything runs on the loop's thread and never blocks it: processes and
  * pipes are libuv handles, and what must block (opening a tracefs instance,
@@ -237,6 +238,15 @@ struct tc__settle {
 void tc__settle_start(struct tc_play *play, int line, unsigned max_ms);
 void tc__settle_stop(struct tc_play *play);
 
+/* ---- play_inject.c: the inject step ---- */
+
+/* Drains the timeline, computes the segment from the capture of the
+ * client's latest connection, and sends it from the case's namespace on
+ * the threadpool; tc__play_injected() follows. Without a capture or a
+ * namespace, or without the right to send it, the case is skipped with
+ * the reason. */
+void tc__inject_step(struct tc_play *play, const struct tc_step *st);
+
 /* ---- play_network.c and play_check*.c: steps without a state ---- */
 
 void tc__network_step(struct tc_play *play, const struct tc_step *st);
@@ -260,6 +270,7 @@ enum tc__wait {
   TC__WAIT_PROGRAM,     /* a program to run or listen (role) */
   TC__WAIT_PROGRAM_END, /* a program's end: kill, expect exit (role) */
   TC__WAIT_DRAIN,       /* a checkpoint on the story: its sources catch up */
+  TC__WAIT_INJECT,      /* an injected segment's send */
 };
 
 /* The step in progress and what it waits for: written in play.c only. */
@@ -315,6 +326,7 @@ void tc__play_network_done(struct tc_play *play);                      /* play_n
 void tc__play_settled(struct tc_play *play);                           /* play_settle.c */
 void tc__play_program_ready(struct tc_play *play, enum tc_role role);  /* play_program.c */
 void tc__play_program_exited(struct tc_play *play, enum tc_role role); /* play_program.c */
+void tc__play_injected(struct tc_play *play);                          /* play_inject.c */
 /* play_observe.c: what=0 the snapshot observer, 1 the sources; rc < 0 with
  * why when the snapshot observer cannot run (the sources say why in the
  * results themselves). */

@@ -108,11 +108,13 @@ static void drain_wire(struct tc_play *play) {
     struct tc_wire_seg w = {.t_us = (long)(s->t_us - play->t0_us),
                             .from = s->src.port == server_port ? TC_SERVER : TC_CLIENT,
                             .sport = s->src.port, .dport = s->dst.port,
-                            .seq = s->seq, .ack = s->ack, .len = s->len};
+                            .seq = s->seq, .ack = s->ack, .len = s->len,
+                            .injected = s->ttl == TC_INJECT_TTL};
     snprintf(w.flags, sizeof w.flags, "%s", s->flags);
     tc_case_result_add_segment(play->res, &w);
-    tc__lines_add(&play->lines, s->t_us, "wire    %s %-4s seq %u ack %u len %u",
-                  w.from == TC_CLIENT ? "c>s" : "s>c", w.flags, s->seq, s->ack, s->len);
+    tc__lines_add(&play->lines, s->t_us, "wire    %s %-4s seq %u ack %u len %u%s",
+                  w.from == TC_CLIENT ? "c>s" : "s>c", w.flags, s->seq, s->ack, s->len,
+                  w.injected ? " (injected)" : "");
   }
 }
 

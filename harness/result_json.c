@@ -41,11 +41,17 @@ static json_t *transition_json(const struct tc_transition *t) {
                    (json_int_t)t->t_us, "source", t->source);
 }
 
+/* "injected" only when set, so the kernel's own segments read as before. */
 static json_t *segment_json(const struct tc_wire_seg *s) {
-  return json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us, "dir",
-                   s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport, "dport", (int)s->dport,
-                   "flags", s->flags, "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len",
-                   (json_int_t)s->len);
+  json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:s, s:I, s:I, s:I}", "t_us", (json_int_t)s->t_us,
+                        "dir", s->from == 0 ? "c>s" : "s>c", "sport", (int)s->sport, "dport",
+                        (int)s->dport, "flags", s->flags, "seq", (json_int_t)s->seq, "ack",
+                        (json_int_t)s->ack, "len", (json_int_t)s->len);
+  if (o != NULL && s->injected && json_object_set_new(o, "injected", json_true()) < 0) {
+    json_decref(o);
+    o = NULL;
+  }
+  return o;
 }
 
 static json_t *step_json(const struct tc_step_done *s) {

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,45 @@ Test(cli, check_and_list) {
   cr_assert(strncmp(o.out, "good ", 5) == 0 && strstr(o.out, "It shows a thing.") != NULL, "%s", o.out);
   th_out_free(&o);
   free(good);
+}
+
+/* A directory's cases and those of its subdirectories one level down, as
+ * cases/ holds cases/grid/; deeper ones and hidden ones are left out. */
+Test(cli, directory_loads_subdirectories_one_level) {
+  char sub[1024], deeper[1024], hidden[1024];
+  snprintf(sub, sizeof sub, "%s/grid", dir);
+  snprintf(deeper, sizeof deeper, "%s/grid/deeper", dir);
+  snprintf(hidden, sizeof hidden, "%s/.hidden", dir);
+  cr_assert_eq(mkdir(sub, 0755), 0);
+  cr_assert_eq(mkdir(deeper, 0755), 0);
+  cr_assert_eq(mkdir(hidden, 0755), 0);
+  static const char text[] = "server listen\nexpect server LISTEN\n";
+  char buf[128];
+  snprintf(buf, sizeof buf, "case top\n%s", text);
+  free(th_write_file(dir, "top.case", buf));
+  snprintf(buf, sizeof buf, "case one-down\n%s", text);
+  free(th_write_file(sub, "one-down.case", buf));
+  snprintf(buf, sizeof buf, "case two-down\n%s", text);
+  free(th_write_file(deeper, "two-down.case", buf));
+  snprintf(buf, sizeof buf, "case hidden\n%s", text);
+  free(th_write_file(hidden, "hidden.case", buf));
+  struct th_out o;
+  char *argv[] = {TCPCLOSE_BIN, "list", dir, NULL};
+  cr_assert_eq(th_run(argv, &o), 0, "%s", o.err);
+  cr_assert_eq(count_lines(o.out), 2, "%s", o.out);
+  cr_assert(strncmp(o.out, "top ", 4) == 0, "%s", o.out);
+  cr_assert(strstr(o.out, "\none-down ") != NULL, "%s", o.out);
+  th_out_free(&o);
+}
+
+/* Only subdirectories, no case file anywhere: the same error as before. */
+Test(cli, directory_without_cases_is_an_error) {
+  char sub[1024];
+  snprintf(sub, sizeof sub, "%s/empty", dir);
+  cr_assert_eq(mkdir(sub, 0755), 0);
+  struct th_out o;
+  char *argv[] = {TCPCLOSE_BIN, "list", dir, NULL};
+  cr_assert_eq(th_run(argv, &o), 2);
+  cr_assert(strstr(o.err, ": no *.case files\n") != NULL, "%s", o.err);
+  th_out_free(&o);
 }

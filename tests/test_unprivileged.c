@@ -1,7 +1,9 @@
 /* test_unprivileged.c - without root the suite still runs: checkpoints
  * that need tracepoints or a capture are skipped, each saying why, the rest
- * pass, and the results say the case ran on the host's loopback. Runs the
- * suite as user nobody (setpriv), from a copy nobody can read. */
+ * pass, and the results say the case ran on the host's loopback; the
+ * grid's cases (cases/grid/), which inject segments, are skipped with the
+ * reason. Runs the suite as user nobody (setpriv), from a copy nobody can
+ * read. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -46,6 +48,24 @@ static void tally(json_t *root, int *skipped, int *judged, int *failed) {
   }
 }
 
+/* The grid's cases in the results: each skipped, saying it needs a
+ * namespace (inject among what needs one) and why there is none. */
+static int inject_skips(json_t *root) {
+  static const char why[] = "needs a network namespace of its own (sysctl, drop, hold, inject): "
+                            "not root";
+  json_t *c;
+  size_t i;
+  int n = 0;
+  json_array_foreach(json_object_get(root, "cases"), i, c) {
+    if (strncmp(json_string_value(json_object_get(c, "name")), "grid-", 5) != 0) continue;
+    cr_assert_str_eq(json_string_value(json_object_get(c, "verdict")), "skip");
+    const char *reason = json_string_value(json_object_get(c, "reason"));
+    cr_assert(strncmp(reason, why, sizeof why - 1) == 0, "%s", reason);
+    n++;
+  }
+  return n;
+}
+
 Test(unprivileged, suite_passes_with_timeline_checks_skipped) {
   if (geteuid() != 0) cr_skip_test("needs root to become nobody");
   char cmd[2048], json[600];
@@ -67,6 +87,7 @@ Test(unprivileged, suite_passes_with_timeline_checks_skipped) {
   cr_assert_gt(skipped, 10);
   cr_assert_gt(judged, 20);
   cr_assert_eq(failed, 0);
+  cr_assert_geq(inject_skips(root), 24);
   json_t *c0 = json_array_get(json_object_get(root, "cases"), 0);
   const char *iso = json_string_value(json_object_get(c0, "isolation"));
   cr_assert(strncmp(iso, "host loopback: not root", 23) == 0, "isolation: %s", iso);

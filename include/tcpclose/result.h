@@ -59,6 +59,7 @@ struct tc_wire_seg {
   unsigned sport, dport;
   char flags[12];
   unsigned long seq, ack, len;
+  int injected; /* crafted by an inject step (TTL TC_INJECT_TTL), not the kernel's */
 };
 
 /* What could observe the case: the name of the source, or NULL with why. */
