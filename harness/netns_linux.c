@@ -273,6 +273,7 @@ int tc__netns_join(pid_t pid, int *old, tc_err *err) {
     int e = errno;
     if (fd >= 0) close(fd);
     if (old != NULL && *old >= 0) close(*old);
+    if (old != NULL) *old = -1; /* closed: a caller's tc__netns_leave() must not setns it */
     return tc_errf(err, -e, "cannot enter the case's network namespace (%s): %s", path, strerror(e));
   }
   close(fd);
