@@ -23,6 +23,14 @@ static void setup(void) {
 }
 static void teardown(void) { th_rmtree(dir); }
 
+/* argv = prefix (may be NULL) then tail, NULL-terminated; at most 16. */
+static void join_argv(char **argv, const char *const *prefix, char *const *tail) {
+  int n = 0;
+  for (; prefix != NULL && prefix[n] != NULL; n++) argv[n] = (char *)prefix[n];
+  for (int i = 0; n < 15 && tail[i] != NULL; i++) argv[n++] = tail[i];
+  argv[n] = NULL;
+}
+
 TestSuite(bad_case_input, .init = setup, .fini = teardown);
 
 /* `tcpclose run --json r.json PATH` (through prefix, e.g. setpriv, when
@@ -30,11 +38,8 @@ TestSuite(bad_case_input, .init = setup, .fini = teardown);
  * `want` + newline on stderr and write nothing. */
 static void assert_run_refused(const char *const *prefix, const char *path, const char *want) {
   char *bin = prefix != NULL ? th_private_binary(dir) : strdup(TCPCLOSE_BIN);
-  char *argv[16];
-  int n = 0;
-  for (; prefix != NULL && prefix[n] != NULL; n++) argv[n] = (char *)prefix[n];
-  char *tail[] = {bin, "run", "--json", json, (char *)path, NULL};
-  memcpy(argv + n, tail, sizeof tail);
+  char *argv[16], *tail[] = {bin, "run", "--json", json, (char *)path, NULL};
+  join_argv(argv, prefix, tail);
   struct th_out o;
   int rc = th_run(argv, &o);
   char line[1200];
@@ -141,6 +146,24 @@ static void assert_compare_refused(const char *path, const char *why) {
   cr_assert_str_eq(o.err, want);
   cr_assert_str_eq(o.out, "");
   th_out_free(&o);
+}
+
+Test(bad_results_input, a_results_file_the_user_cannot_read) {
+  const char *const *prefix = unprivileged();
+  char *bin = prefix != NULL ? th_private_binary(dir) : strdup(TCPCLOSE_BIN);
+  char *path = th_write_file(dir, "secret.json", "{}\n"), good[1024], want[2048];
+  cr_assert_eq(chmod(path, 0), 0);
+  snprintf(good, sizeof good, "%s/compare_a.json", TCPCLOSE_FIXTURES_DIR);
+  char *argv[16], *tail[] = {bin, "compare", good, path, NULL};
+  join_argv(argv, prefix, tail);
+  struct th_out o;
+  cr_assert_eq(th_run(argv, &o), 2, "%s", o.err);
+  snprintf(want, sizeof want, "%s: cannot read: Permission denied\n", path);
+  cr_assert_str_eq(o.err, want);
+  cr_assert_str_eq(o.out, "");
+  th_out_free(&o);
+  free(path);
+  free(bin);
 }
 
 /* A sparse file: refused by its size, never read. */
