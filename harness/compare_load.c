@@ -16,6 +16,26 @@ const char *tc__cmp_str(const json_t *obj, const char *key) {
   return json_string_value(json_object_get(obj, key));
 }
 
+/* Every case named, and no more cases or checks than compare takes. */
+static int check_cases(const json_t *cases, const char *path, tc_err *err) {
+  char why[128];
+  if (json_array_size(cases) > TC__CMP_MAX_CASES) {
+    snprintf(why, sizeof why, "more than %d cases", TC__CMP_MAX_CASES);
+    return reject(err, path, why);
+  }
+  for (size_t i = 0; i < json_array_size(cases); i++) {
+    const json_t *c = json_array_get(cases, i);
+    if (tc__cmp_str(c, "name") == NULL)
+      snprintf(why, sizeof why, "case %zu has no name", i + 1);
+    else if (json_array_size(json_object_get(c, "checks")) > TC__CMP_MAX_CHECKS)
+      snprintf(why, sizeof why, "case %zu has more than %d checks", i + 1, TC__CMP_MAX_CHECKS);
+    else
+      continue;
+    return reject(err, path, why);
+  }
+  return 0;
+}
+
 /* tool, schema, host and a list of named cases: what every file has. */
 static int check_file(const json_t *root, const char *path, tc_err *err) {
   char why[128];
@@ -36,12 +56,7 @@ static int check_file(const json_t *root, const char *path, tc_err *err) {
     return reject(err, path, "no host os, kernel and machine");
   const json_t *cases = json_object_get(root, "cases");
   if (!json_is_array(cases)) return reject(err, path, "no list of cases");
-  for (size_t i = 0; i < json_array_size(cases); i++)
-    if (tc__cmp_str(json_array_get(cases, i), "name") == NULL) {
-      snprintf(why, sizeof why, "case %zu has no name", i + 1);
-      return reject(err, path, why);
-    }
-  return 0;
+  return check_cases(cases, path, err);
 }
 
 static char *make_label(const json_t *root) {

@@ -3,8 +3,9 @@
  * status 2, nothing on stdout and no results file written. Case files: one
  * over TC_CASE_MAX_BYTES, a line longer than the lexer takes, a NUL byte,
  * an empty directory, a file and a directory the user cannot read. Results
- * files for compare: one over 64 MiB, one nested deeper than the JSON
- * parser's bound, one cut short. */
+ * files for compare: one over 16 MiB, one with more than 4096 cases or a
+ * case of more than 256 checks, one nested deeper than the JSON parser's
+ * bound, one cut short, one the user cannot read. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,15 +168,57 @@ Test(bad_results_input, a_results_file_the_user_cannot_read) {
 }
 
 /* A sparse file: refused by its size, never read. */
-Test(bad_results_input, a_results_file_over_64_mib) {
+Test(bad_results_input, a_results_file_over_16_mib) {
   char path[700];
   snprintf(path, sizeof path, "%s/huge.json", dir);
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
   fputs("{\"tool\": \"tcpclose\", \"schema\": 1, \"cases\": [", f);
   fclose(f);
-  cr_assert_eq(truncate(path, (64L << 20) + 1), 0);
-  assert_compare_refused(path, "larger than 64 MiB");
+  cr_assert_eq(truncate(path, (16L << 20) + 1), 0);
+  assert_compare_refused(path, "larger than 16 MiB");
+}
+
+/* A results file with n cases, the first of them with `checks` checks. */
+static char *write_results(const char *name, int ncases, int checks) {
+  size_t cap = 256 + (size_t)ncases * 48 + (size_t)checks * 4;
+  char *text = malloc(cap);
+  int n = snprintf(text, cap,
+                   "{\"tool\": \"tcpclose\", \"schema\": 1, \"host\": {\"os\": "
+                   "\"linux\", \"kernel\": \"6\", \"machine\": \"x\"}, \"cases\": [");
+  for (int i = 0; i < ncases; i++) {
+    n += snprintf(text + n, cap - (size_t)n, "%s{\"name\": \"c%d\", \"checks\": [", i ? ", " : "",
+                  i);
+    for (int k = 0; i == 0 && k < checks; k++)
+      n += snprintf(text + n, cap - (size_t)n, "%s{}", k ? "," : "");
+    n += snprintf(text + n, cap - (size_t)n, "]}");
+  }
+  n += snprintf(text + n, cap - (size_t)n, "]}\n");
+  char *path = write_bytes(name, text, (size_t)n);
+  free(text);
+  return path;
+}
+
+Test(bad_results_input, more_than_4096_cases) {
+  char *ok = write_results("ok.json", 4096, 0), *path = write_results("many.json", 4097, 0);
+  char *argv[] = {TCPCLOSE_BIN, "compare", ok, ok, NULL};
+  struct th_out o;
+  cr_assert_eq(th_run(argv, &o), 0, "4096 cases are taken: %s", o.err);
+  th_out_free(&o);
+  assert_compare_refused(path, "more than 4096 cases");
+  free(ok);
+  free(path);
+}
+
+Test(bad_results_input, a_case_of_more_than_256_checks) {
+  char *ok = write_results("ok.json", 2, 256), *path = write_results("checks.json", 2, 257);
+  char *argv[] = {TCPCLOSE_BIN, "compare", ok, ok, NULL};
+  struct th_out o;
+  cr_assert_eq(th_run(argv, &o), 0, "256 checks are taken: %s", o.err);
+  th_out_free(&o);
+  assert_compare_refused(path, "case 1 has more than 256 checks");
+  free(ok);
+  free(path);
 }
 
 /* jansson stops at JSON_PARSER_MAX_DEPTH (2048) levels: 100000 would
