@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "case_parse.h"
 #include "tcpclose/case.h"
@@ -36,29 +37,51 @@ int tc_duration_parse(const char *s, unsigned *ms) {
   return 0;
 }
 
-/* Reads a whole file into a NUL-terminated buffer; rejects NUL bytes, which
- * no case file has and which would silently cut its text. */
-static int read_all(const char *file, char **out, tc_err *err) {
-  FILE *f = fopen(file, "rb");
-  if (f == NULL) return tc_errf(err, -errno, "%s: cannot read: %s", file, strerror(errno));
-  size_t cap = 4096, len = 0, n;
+/* Reads at most TC_CASE_MAX_BYTES + 1 bytes of f into *out, NUL-terminated;
+ * 0, -EFBIG beyond the bound, -ENOMEM, or -errno of the read. A regular
+ * file whose size says it is too large is not read at all. */
+static int read_bounded(FILE *f, char **out, size_t *len) {
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > TC_CASE_MAX_BYTES)
+    return -EFBIG;
+  size_t cap = 4096, n;
   char *buf = malloc(cap);
-  while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (cap - len - 1 == 0) {
+  *len = 0;
+  while (buf != NULL && *len <= TC_CASE_MAX_BYTES &&
+         (n = fread(buf + *len, 1, cap - *len - 1, f)) > 0) {
+    *len += n;
+    if (cap - *len - 1 == 0) {
       char *b = realloc(buf, cap *= 2);
       if (b == NULL) free(buf);
       buf = b;
     }
   }
-  int failed = ferror(f);
+  int rc = buf == NULL ? -ENOMEM : *len > TC_CASE_MAX_BYTES ? -EFBIG : ferror(f) ? -errno : 0;
+  if (rc < 0) free(buf);
+  if (rc == 0) buf[*len] = '\0';
+  *out = rc == 0 ? buf : NULL;
+  return rc;
+}
+
+/* Reads a whole case file; rejects NUL bytes, which no case file has and
+ * which would silently cut its text. */
+static int read_all(const char *file, char **out, tc_err *err) {
+  FILE *f = fopen(file, "rb");
+  if (f == NULL) return tc_errf(err, -errno, "%s: cannot read: %s", file, strerror(errno));
+  size_t len;
+  char *buf;
+  int rc = read_bounded(f, &buf, &len);
   fclose(f);
-  if (buf == NULL) return tc_errf(err, -ENOMEM, "%s: out of memory", file);
-  buf[len] = '\0';
-  if (failed || strlen(buf) != len) {
+  if (rc == -EFBIG)
+    return tc_errf(err, rc, "%s: larger than " TC_CASE_MAX_TEXT ": not a case file", file);
+  if (rc == -ENOMEM) return tc_errf(err, rc, "%s: out of memory", file);
+  if (rc < 0) return tc_errf(err, rc, "%s: cannot read: %s", file, strerror(-rc));
+  size_t text = strlen(buf);
+  if (text != len) {
+    int line = 1;
+    for (size_t i = 0; i < text; i++) line += buf[i] == '\n';
     free(buf);
-    return tc_errf(err, -EINVAL, "%s: %s", file,
-                   failed ? "read error" : "not a text file (NUL byte)");
+    return tc_errf(err, -EINVAL, "%s:%d: NUL byte: not a text file", file, line);
   }
   *out = buf;
   return 0;

@@ -34,7 +34,8 @@
 int tc__netns_main(void);
 
 /* Moves the calling thread into the network namespace of process pid.
- * Keeps the old one open in *old (for tc__netns_leave) when old is not NULL. */
+ * Keeps the old one open in *old (for tc__netns_leave) when old is not NULL;
+ * on failure (the holder gone, say) *old is -1: nothing to return to. */
 int tc__netns_join(pid_t pid, int *old, tc_err *err);
 
 /* Returns the calling thread to the namespace saved by tc__netns_join. */

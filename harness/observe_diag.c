@@ -162,7 +162,7 @@ static int collect(struct diag *d, struct batch *b, tc_err *err) {
       return tc_errf(err, -ETIMEDOUT, "observer diag: %zu answers missing after %d ms", b->pending, RECV_TIMEOUT_MS);
     if (r < 0) return tc_errf(err, -errno, "observer diag: receive: %s", strerror(errno));
     int len = (int)r;
-    for (const struct nlmsghdr *nlh = (const void *)d->rbuf; mnl_nlmsg_ok(nlh, len);
+    for (const struct nlmsghdr *nlh = (const void *)d->rbuf; tc__diag_msg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
       int rc = take_answer(b, nlh, err);
       if (rc < 0) return rc;

@@ -147,16 +147,24 @@ static int take_info(const struct nlattr *attr, void *data) {
   if (mnl_attr_get_type(attr) != INET_DIAG_INFO) return MNL_CB_OK;
   const size_t need = offsetof(struct tcp_info, tcpi_retransmits) + 1;
   if (mnl_attr_get_payload_len(attr) < need) return MNL_CB_ERROR;
-  const struct tcp_info *ti = mnl_attr_get_payload(attr);
-  /* icsk_retransmits, the count /proc prints whatever the timer;
+  /* A byte, not a struct tcp_info member: attribute payloads are 4-byte
+   * aligned and tcp_info asks for 8 (UBSan, via tests/fuzz/fuzz_diag.c).
+   * icsk_retransmits, the count /proc prints whatever the timer;
    * idiag_retrans holds the probe count under a keepalive or probe timer. */
-  out->retransmits = ti->tcpi_retransmits;
+  const uint8_t *ti = mnl_attr_get_payload(attr);
+  out->retransmits = ti[offsetof(struct tcp_info, tcpi_retransmits)];
   return MNL_CB_OK;
+}
+
+int tc__diag_msg_ok(const void *msg, int len) {
+  const struct nlmsghdr *nlh = msg;
+  return len >= (int)sizeof *nlh && nlh->nlmsg_len >= sizeof *nlh &&
+         nlh->nlmsg_len <= (unsigned)len;
 }
 
 int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out) {
   const struct nlmsghdr *nlh = msg;
-  if (len > INT32_MAX || !mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+  if (len > INT32_MAX || !tc__diag_msg_ok(nlh, (int)len) || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
       mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
     return -EINVAL;
   const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);

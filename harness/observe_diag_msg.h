@@ -37,6 +37,13 @@ int tc__diag_bc_listeners(void *buf, size_t cap, int family, const struct tc_que
 int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_query *q, size_t n,
                              uint32_t seq);
 
+/* Whether msg begins with a whole netlink message within the len bytes
+ * left, for walking a datagram with mnl_nlmsg_next(). Use it instead of
+ * mnl_nlmsg_ok(), which compares nlmsg_len as an int: a length with its top
+ * bit set passes there, and mnl_nlmsg_next() then jumps out of the buffer
+ * (found by tests/fuzz/fuzz_diag.c). */
+int tc__diag_msg_ok(const void *msg, int len);
+
 /* Decodes one SOCK_DIAG_BY_FAMILY message of at most len bytes into out,
  * field for field as /proc/net/tcp shows the socket (observe_procfs.c):
  * timer_ms is 0 without a timer, and retransmits is tcp_info's

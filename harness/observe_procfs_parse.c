@@ -5,6 +5,7 @@
 #include "tcpclose/observe_procfs_parse.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +54,13 @@ int tc_procfs_parse_line(const char *line, int family, struct tc_sock *out) {
   out->sendq = (uint32_t)tx;
   out->recvq = (uint32_t)rx;
   out->timer = (int)tr;
-  /* An expired timer prints as a negative clock_t in %08lX. */
-  out->timer_ms = out->timer == TC_TIMER_NONE ? 0 : (long)when * 10;
-  if (out->timer_ms < 0) out->timer_ms = 0;
+  /* An expired timer prints as a negative clock_t in %08lX. A count of
+   * ticks no kernel prints (beyond LONG_MAX ms) is the longest time left,
+   * not a signed overflow (UBSan, via tests/fuzz/fuzz_procfs.c). */
+  long ticks = (long)when;
+  out->timer_ms = out->timer == TC_TIMER_NONE || ticks < 0 ? 0
+                  : ticks > LONG_MAX / 10                  ? LONG_MAX
+                                                           : ticks * 10;
   out->retransmits = (unsigned)retr;
   out->inode = inode;
   return 0;

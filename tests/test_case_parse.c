@@ -978,7 +978,7 @@ Test(parse_file, nul_byte_is_not_a_text_file) {
   tc_err err = {{0}};
   int rc = tc_case_parse_file(path, &c, &err);
   unlink(path);
-  snprintf(want, sizeof want, "%s: not a text file (NUL byte)", path);
+  snprintf(want, sizeof want, "%s:2: NUL byte: not a text file", path);
   cr_assert_eq(rc, -EINVAL);
   cr_assert_str_eq(err.msg, want);
 }
@@ -987,8 +987,8 @@ Test(parse_file, directory_is_a_read_error) {
   tc_case c;
   tc_err err = {{0}};
   int rc = tc_case_parse_file(TCPCLOSE_FIXTURES_DIR, &c, &err);
-  cr_assert_eq(rc, -EINVAL);
-  cr_assert_str_eq(err.msg, TCPCLOSE_FIXTURES_DIR ": read error");
+  cr_assert_eq(rc, -EISDIR);
+  cr_assert_str_eq(err.msg, TCPCLOSE_FIXTURES_DIR ": cannot read: Is a directory");
 }
 
 /* Longer than read_all()'s first 4096-byte buffer. */

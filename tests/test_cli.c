@@ -57,6 +57,8 @@ Test(cli, bad_case_keeps_previous_results_file) {
   char *now = th_read_file(json);
   cr_assert_str_eq(now, "{\"previous\": true}\n");
   free(now);
+  free(json);
+  free(bad);
   th_out_free(&o);
 }
 
@@ -131,7 +133,7 @@ Test(cli, failing_checkpoint_prints_expected_and_observed_exit_1) {
 }
 
 Test(cli, filter_selects_cases_and_rejects_no_match) {
-  th_write_file(dir, "a.case", good_case);
+  free(th_write_file(dir, "a.case", good_case));
   struct th_out o;
   char *a1[] = {TCPCLOSE_BIN, "run", "--filter", "go*", dir, NULL};
   cr_assert_eq(th_run(a1, &o), 0, "%s%s", o.out, o.err);

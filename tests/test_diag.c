@@ -219,6 +219,31 @@ Test(diag_decode, message_cut_short_is_rejected) {
   cr_assert_eq(tc__diag_decode(b.bytes, 8, &s), -EINVAL);
 }
 
+/* Found by tests/fuzz/fuzz_diag.c: libmnl's mnl_nlmsg_ok() reads nlmsg_len
+ * as an int, so 0xFFFFFFF0 passed as -16 and the walk jumped 4 GiB on. */
+Test(diag_decode, length_with_the_top_bit_set_is_not_a_message) {
+  struct bin b = load_bin("diag_v4_established_server.bin");
+  struct tc_sock s;
+  put_u32(&b, 0, 0xFFFFFFF0u);
+  cr_assert_eq(tc__diag_msg_ok(b.bytes, (int)b.len), 0);
+  cr_assert_eq(tc__diag_decode(b.bytes, b.len, &s), -EINVAL);
+  put_u32(&b, 0, 0x80000000u);
+  cr_assert_eq(tc__diag_msg_ok(b.bytes, (int)b.len), 0);
+  cr_assert_eq(tc__diag_decode(b.bytes, b.len, &s), -EINVAL);
+}
+
+Test(diag_decode, a_message_must_fit_in_what_is_left) {
+  struct bin b = load_bin("diag_v4_listen_dump.bin");
+  const struct nlmsghdr *nlh = (const void *)b.bytes;
+  cr_assert_eq(tc__diag_msg_ok(nlh, (int)b.len), 1);
+  cr_assert_eq(tc__diag_msg_ok(nlh, (int)nlh->nlmsg_len), 1);
+  cr_assert_eq(tc__diag_msg_ok(nlh, (int)nlh->nlmsg_len - 1), 0);
+  cr_assert_eq(tc__diag_msg_ok(nlh, 15), 0, "shorter than a netlink header");
+  cr_assert_eq(tc__diag_msg_ok(nlh, -4), 0);
+  put_u32(&b, 0, 8);
+  cr_assert_eq(tc__diag_msg_ok(nlh, (int)b.len), 0, "nlmsg_len shorter than its header");
+}
+
 Test(diag_decode, header_too_short_for_inet_diag_msg_is_rejected) {
   struct bin b = load_bin("diag_v4_time_wait.bin");
   struct tc_sock s;
@@ -262,6 +287,23 @@ Test(diag_decode, retransmits_come_from_tcp_info_when_it_is_there) {
   ti[offsetof(struct tcp_info, tcpi_retransmits)] = 3;
   cr_assert_eq(tc__diag_decode(b.bytes, b.len, &s), 0);
   cr_assert_eq(s.retransmits, 3, "expected tcp_info's 3 but got %u", s.retransmits);
+}
+
+/* Attribute payloads are only 4-byte aligned, tcp_info asks for 8: reading
+ * it as a struct was undefined behaviour (UBSan, via tests/fuzz/fuzz_diag.c;
+ * the sanitized build fails here if it comes back). */
+Test(diag_decode, tcp_info_4_bytes_off_an_8_byte_boundary_is_read) {
+  struct bin b = load_bin("diag_v4_established_server.bin");
+  uint8_t *ti = mnl_attr_get_payload(find_attr(&b, INET_DIAG_INFO));
+  ti[offsetof(struct tcp_info, tcpi_retransmits)] = 3;
+  size_t at = (size_t)(ti - b.bytes);
+  static _Alignas(8) uint8_t buf[sizeof b.bytes + 8];
+  size_t shift = at % 8 == 4 ? 0 : 4;
+  memcpy(buf + shift, b.bytes, b.len);
+  struct tc_sock s;
+  cr_assert_eq((uintptr_t)(buf + shift + at) % 8, 4);
+  cr_assert_eq(tc__diag_decode(buf + shift, b.len, &s), 0);
+  cr_assert_eq(s.retransmits, 3);
 }
 
 Test(diag_decode, retransmits_come_from_idiag_retrans_without_tcp_info) {

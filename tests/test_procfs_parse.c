@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -199,6 +200,15 @@ Test(procnet_line, expired_timer_has_no_time_left) {
   cr_assert_eq(parse4(LINE("01", "00000000:00000000", "02:FFFFFFFFFFFFFFF6", "00000000"), &s), 0);
   cr_assert_eq(s.timer, TC_TIMER_KEEPALIVE);
   cr_assert_eq(s.timer_ms, 0, "expected 0 ms but got %ld", s.timer_ms);
+}
+
+/* Found by tests/fuzz/fuzz_procfs.c: ticks times 10 overflowed a long. */
+Test(procnet_line, time_left_beyond_a_long_of_ms_is_the_longest) {
+  struct tc_sock s;
+  cr_assert_eq(parse4(LINE("01", "00000000:00000000", "01:1740000000000B77", "00000000"), &s), 0);
+  cr_assert_eq(s.timer_ms, LONG_MAX, "expected LONG_MAX ms but got %ld", s.timer_ms);
+  cr_assert_eq(parse4(LINE("01", "00000000:00000000", "01:0CCCCCCCCCCCCCCC", "00000000"), &s), 0);
+  cr_assert_eq(s.timer_ms, 0x0CCCCCCCCCCCCCCCL * 10, "the largest count that fits");
 }
 
 Test(procnet_line, closing_is_the_last_state) {

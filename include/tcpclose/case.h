@@ -257,7 +257,14 @@ typedef struct tc_case {
  * Returns 0 and fills *out, or a negative errno with err set. */
 int tc_case_parse_text(const char *file, const char *text, tc_case *out, tc_err *err);
 
-/* Reads and parses a case file. */
+/* The largest case file read: the suite's longest is about 3 KB, so a
+ * larger file is not a case file (a log or a binary named by mistake). */
+#define TC_CASE_MAX_BYTES (1L << 20)
+#define TC_CASE_MAX_TEXT "1 MiB"
+
+/* Reads and parses a case file. A file that cannot be read, is larger than
+ * TC_CASE_MAX_BYTES, or holds a NUL byte is refused with one line naming
+ * it (and the line of the NUL), before any parsing. */
 int tc_case_parse_file(const char *file, tc_case *out, tc_err *err);
 
 void tc_case_free(tc_case *c);
