@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "case_parse.h"
+#include "grow.h"
 #include "tcpclose/case.h"
 
 const char *tc_role_name(enum tc_role role) {
@@ -44,19 +45,14 @@ static int read_bounded(FILE *f, char **out, size_t *len) {
   struct stat st;
   if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > TC_CASE_MAX_BYTES)
     return -EFBIG;
-  size_t cap = 4096, n;
-  char *buf = malloc(cap);
+  size_t cap = 0, n;
+  char *buf = NULL;
+  int nomem = 0;
   *len = 0;
-  while (buf != NULL && *len <= TC_CASE_MAX_BYTES &&
-         (n = fread(buf + *len, 1, cap - *len - 1, f)) > 0) {
+  while (!(nomem = tc__grow(&buf, &cap, *len + 2, 4096, 1) < 0) && *len <= TC_CASE_MAX_BYTES &&
+         (n = fread(buf + *len, 1, cap - *len - 1, f)) > 0)
     *len += n;
-    if (cap - *len - 1 == 0) {
-      char *b = realloc(buf, cap *= 2);
-      if (b == NULL) free(buf);
-      buf = b;
-    }
-  }
-  int rc = buf == NULL ? -ENOMEM : *len > TC_CASE_MAX_BYTES ? -EFBIG : ferror(f) ? -errno : 0;
+  int rc = nomem ? -ENOMEM : *len > TC_CASE_MAX_BYTES ? -EFBIG : ferror(f) ? -errno : 0;
   if (rc < 0) free(buf);
   if (rc == 0) buf[*len] = '\0';
   *out = rc == 0 ? buf : NULL;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "case_parse.h"
 #include "tcpclose/case.h"
 #include "tcpclose/tcpstate.h"
@@ -50,13 +51,7 @@ int tc__parse_role(struct tc__parser *p, const char *s, enum tc_role *out) {
 }
 
 struct tc_step *tc__new_step(struct tc__parser *p, enum tc_step_kind kind) {
-  if (p->c->nsteps == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 16;
-    struct tc_step *s = realloc(p->c->steps, cap * sizeof *s);
-    if (s == NULL) return NULL;
-    p->c->steps = s;
-    p->cap = cap;
-  }
+  if (tc__grow(&p->c->steps, &p->cap, p->c->nsteps + 1, 16, sizeof *p->c->steps) < 0) return NULL;
   struct tc_step *st = &p->c->steps[p->c->nsteps];
   memset(st, 0, sizeof *st);
   st->text = strdup(p->lx.stmt);

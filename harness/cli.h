@@ -22,7 +22,7 @@
 
 struct tc__case_set {
   tc_case *cases;
-  size_t n;
+  size_t n, cap;
 };
 
 /* Finds the case files named by paths (a directory: its *.case files in

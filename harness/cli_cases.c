@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "grow.h"
 
 static int has_suffix(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
@@ -18,9 +19,7 @@ static int has_suffix(const char *s, const char *suffix) {
 static int case_file_filter(const struct dirent *d) { return has_suffix(d->d_name, ".case"); }
 
 static int add_case(struct tc__case_set *set, const char *file) {
-  tc_case *c = realloc(set->cases, (set->n + 1) * sizeof *c);
-  if (c == NULL) return -ENOMEM;
-  set->cases = c;
+  if (tc__grow(&set->cases, &set->cap, set->n + 1, 32, sizeof *set->cases) < 0) return -ENOMEM;
   tc_err err;
   if (tc_case_parse_file(file, &set->cases[set->n], &err) < 0) {
     fprintf(stderr, "%s\n", err.msg);

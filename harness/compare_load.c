@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "grow.h"
+
 static int reject(tc_err *err, const char *path, const char *why) {
   return tc_errf(err, -EINVAL, "%s: not a tcpclose results file (%s)", path, why);
 }
@@ -82,10 +84,10 @@ static int read_bounded(const char *path, char **out, size_t *len, tc_err *err) 
   size_t cap = 0, n = 0;
   char *buf = NULL;
   while (rc == 0) {
-    char *b = n == cap ? realloc(buf, cap = cap ? 2 * cap : 65536) : buf;
-    if (b == NULL) rc = -ENOMEM;
-    if (b == NULL) break;
-    buf = b;
+    if (tc__grow(&buf, &cap, n + 1, 65536, 1) < 0) {
+      rc = -ENOMEM;
+      break;
+    }
     size_t got = fread(buf + n, 1, cap - n, f);
     n += got;
     if (n > TC__CMP_MAX_BYTES)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "report.h"
 #include "report_svg_text.h"
 
@@ -67,13 +68,7 @@ static int role_of(const char *s) {
 
 static int add(struct diagram *d, long t_us, enum ev_kind kind, int role, const json_t *j,
                const json_t *check) {
-  if (d->n == d->cap) {
-    size_t cap = d->cap ? 2 * d->cap : 64;
-    struct ev *ev = realloc(d->ev, cap * sizeof *ev);
-    if (ev == NULL) return -ENOMEM;
-    d->ev = ev;
-    d->cap = cap;
-  }
+  if (tc__grow(&d->ev, &d->cap, d->n + 1, 64, sizeof *d->ev) < 0) return -ENOMEM;
   d->ev[d->n] =
       (struct ev){.t_us = t_us, .kind = kind, .role = role, .order = d->n, .j = j, .check = check};
   d->n++;
