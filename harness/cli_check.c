@@ -22,7 +22,9 @@ static int wants_help(int argc, char **argv, const char *usage) {
 
 int tc__cmd_check(int argc, char **argv) {
   struct tc__case_set set;
-  int h = wants_help(argc, argv, "usage: tcpclose check FILE|DIR...\n  validates case files without running them\n");
+  int h = wants_help(
+      argc, argv,
+      "usage: tcpclose check FILE|DIR...\n  validates case files without running them\n");
   if (h) return h == 1 ? TC__EXIT_OK : TC__EXIT_USAGE;
   if (argc == 0) {
     fprintf(stderr, "tcpclose check: name at least one case file or directory\n");
@@ -37,7 +39,9 @@ int tc__cmd_check(int argc, char **argv) {
 
 int tc__cmd_list(int argc, char **argv) {
   struct tc__case_set set;
-  int h = wants_help(argc, argv, "usage: tcpclose list [FILE|DIR...]\n  lists cases (default: cases/) with what they show\n");
+  int h = wants_help(
+      argc, argv,
+      "usage: tcpclose list [FILE|DIR...]\n  lists cases (default: cases/) with what they show\n");
   if (h) return h == 1 ? TC__EXIT_OK : TC__EXIT_USAGE;
   int rc = tc__cases_load(argv, argc, &set);
   if (rc != 0) return rc;

@@ -12,7 +12,8 @@
 #include "tcpclose/compare.h"
 
 static const char usage[] =
-    "usage: tcpclose compare [--markdown] [--all] [--timing] [--tolerance-ms N] A.json B.json [C.json ...]\n"
+    "usage: tcpclose compare [--markdown] [--all] [--timing] [--tolerance-ms N] A.json B.json "
+    "[C.json ...]\n"
     "  compares results files case by case and checkpoint by checkpoint: verdicts,\n"
     "  observed values, state paths, the teardown on the wire, and durations\n"
     "  --markdown         a GitHub markdown table instead of aligned text\n"
@@ -48,7 +49,8 @@ static int parse_args(int argc, char **argv, struct compare_args *a) {
       errno = 0;
       long ms = strtol(v, &end, 10);
       if (*v < '0' || *v > '9' || *end != '\0' || errno != 0) {
-        fprintf(stderr, "tcpclose compare: --tolerance-ms '%s' is not a number of milliseconds\n", v);
+        fprintf(stderr, "tcpclose compare: --tolerance-ms '%s' is not a number of milliseconds\n",
+                v);
         return TC__EXIT_USAGE;
       }
       a->opts.tolerance_ms = ms;
@@ -60,7 +62,8 @@ static int parse_args(int argc, char **argv, struct compare_args *a) {
     }
   }
   if (a->nfiles < 2) {
-    fprintf(stderr, "tcpclose compare: name at least two results files (see tcpclose compare --help)\n");
+    fprintf(stderr,
+            "tcpclose compare: name at least two results files (see tcpclose compare --help)\n");
     return TC__EXIT_USAGE;
   }
   return -1;

@@ -28,21 +28,22 @@
 
 struct run {
   struct tc__case_set set;
-  const tc_case **cases;   /* the cases to play, in order */
+  const tc_case **cases; /* the cases to play, in order */
   size_t n;
-  tc_case *v6;             /* --family: cases played again over ::1 */
+  tc_case *v6; /* --family: cases played again over ::1 */
   size_t nv6;
   tc_case_result *results;
   struct tc_play_opts opts;
   int interrupted;
   int progress_shown; /* a status line is on the terminal */
   int verbose;
-  double lag_ms;      /* the worst lateness of the loop's timers */
+  double lag_ms; /* the worst lateness of the loop's timers */
   size_t counts[TC_ERROR + 1];
 };
 
 static const char usage[] =
-    "usage: tcpclose run [-v] [-j N] [--quick] [--json FILE] [--filter GLOB] [--observer NAME] [--timeout DUR] [FILE|DIR ...]\n"
+    "usage: tcpclose run [-v] [-j N] [--quick] [--json FILE] [--filter GLOB] [--observer NAME] "
+    "[--timeout DUR] [FILE|DIR ...]\n"
     "  plays the case files (default: the suite beside the binary or installed)\n"
     "  --json FILE      write the results file (atomically)\n"
     "  --html FILE      write the HTML report: sequence diagrams (tcpclose report)\n"
@@ -71,7 +72,8 @@ static void print_skips(const tc_case_result *r) {
       n++;
     }
     if (!seen_before)
-      printf("      %zu checkpoint%s skipped: %s\n", n, n == 1 ? "" : "s", why + strlen("skipped: "));
+      printf("      %zu checkpoint%s skipped: %s\n", n, n == 1 ? "" : "s",
+             why + strlen("skipped: "));
   }
 }
 
@@ -80,8 +82,10 @@ static void print_case(const tc_case_result *r) {
   printf("%s %-36s %6.2f s\n", tag[r->verdict], r->name, r->duration_ms / 1000.0);
   for (size_t i = 0; r->verdict == TC_FAIL && i < r->nchecks; i++) {
     const struct tc_check *c = &r->checks[i];
-    const char *what = strchr(c->expect, ' ') ? strchr(c->expect, ' ') + 1 : c->expect; /* after expect[...] */
-    if (!c->pass && !c->skipped && !c->observation) printf("      %s:%d: expected %s but got %s\n", r->file, c->line, what, c->observed);
+    const char *what =
+        strchr(c->expect, ' ') ? strchr(c->expect, ' ') + 1 : c->expect; /* after expect[...] */
+    if (!c->pass && !c->skipped && !c->observation)
+      printf("      %s:%d: expected %s but got %s\n", r->file, c->line, what, c->observed);
   }
   if (r->verdict != TC_FAIL && r->verdict != TC_PASS && r->reason)
     printf("      %s: %s\n", r->file, r->reason);
@@ -130,21 +134,22 @@ struct run_args {
 
 /* Returns -1 to go on, else an exit status. */
 static int parse_args(int argc, char **argv, struct run_args *a) {
-  static const struct option longopts[] = {{"json", required_argument, NULL, 'o' + 256},
-                                           {"filter", required_argument, NULL, 'f'},
-                                           {"observer", required_argument, NULL, 'o'},
-                                           {"timeout", required_argument, NULL, 't'},
-                                           {"verbose", no_argument, NULL, 'v'},
-                                           {"no-netns", no_argument, NULL, 'N'},
-                                           {"jobs", required_argument, NULL, 'j'},
-                                           {"quick", no_argument, NULL, 'q'},
-                                           {"family", required_argument, NULL, 'f' + 256},
-                                           {"html", required_argument, NULL, 512 + TC__REPORT_HTML},
-                                           {"junit", required_argument, NULL, 512 + TC__REPORT_JUNIT},
-                                           {"tap", required_argument, NULL, 512 + TC__REPORT_TAP},
-                                           {"summary-markdown", required_argument, NULL, 512 + TC__REPORT_MARKDOWN},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {
+      {"json", required_argument, NULL, 'o' + 256},
+      {"filter", required_argument, NULL, 'f'},
+      {"observer", required_argument, NULL, 'o'},
+      {"timeout", required_argument, NULL, 't'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"no-netns", no_argument, NULL, 'N'},
+      {"jobs", required_argument, NULL, 'j'},
+      {"quick", no_argument, NULL, 'q'},
+      {"family", required_argument, NULL, 'f' + 256},
+      {"html", required_argument, NULL, 512 + TC__REPORT_HTML},
+      {"junit", required_argument, NULL, 512 + TC__REPORT_JUNIT},
+      {"tap", required_argument, NULL, 512 + TC__REPORT_TAP},
+      {"summary-markdown", required_argument, NULL, 512 + TC__REPORT_MARKDOWN},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   int c;
   opterr = 0;
   optind = 1;
@@ -159,7 +164,8 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
     case 'o': a->observer = optarg; break;
     case 't':
       if (tc_duration_parse(optarg, &a->timeout_ms) < 0 || a->timeout_ms == 0) {
-        fprintf(stderr, "tcpclose run: --timeout '%s' is not a duration (e.g. 500ms, 5s)\n", optarg);
+        fprintf(stderr, "tcpclose run: --timeout '%s' is not a duration (e.g. 500ms, 5s)\n",
+                optarg);
         return TC__EXIT_USAGE;
       }
       break;
@@ -167,7 +173,8 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
     case 'N': a->no_netns = 1; break;
     case 'q': a->quick = 1; break;
     case 'f' + 256:
-      if (strcmp(optarg, "ipv4") != 0 && strcmp(optarg, "ipv6") != 0 && strcmp(optarg, "both") != 0) {
+      if (strcmp(optarg, "ipv4") != 0 && strcmp(optarg, "ipv6") != 0 &&
+          strcmp(optarg, "both") != 0) {
         fprintf(stderr, "tcpclose run: --family '%s' must be ipv4, ipv6 or both\n", optarg);
         return TC__EXIT_USAGE;
       }
@@ -187,7 +194,8 @@ static int parse_args(int argc, char **argv, struct run_args *a) {
       fprintf(stderr, "tcpclose run: option '%s' needs a value\n", argv[optind - 1]);
       return TC__EXIT_USAGE;
     default:
-      fprintf(stderr, "tcpclose run: unknown option '%s' (see tcpclose run --help)\n", argv[optind - 1]);
+      fprintf(stderr, "tcpclose run: unknown option '%s' (see tcpclose run --help)\n",
+              argv[optind - 1]);
       return TC__EXIT_USAGE;
     }
   }
@@ -199,7 +207,9 @@ static int json_dir_ok(const char *opt, const char *json) {
   char *copy = strdup(json);
   const char *dir = copy ? dirname(copy) : ".";
   int ok = access(dir, W_OK) == 0;
-  if (!ok) fprintf(stderr, "tcpclose run: %s %s: cannot write in '%s': %s\n", opt, json, dir, strerror(errno));
+  if (!ok)
+    fprintf(stderr, "tcpclose run: %s %s: cannot write in '%s': %s\n", opt, json, dir,
+            strerror(errno));
   free(copy);
   return ok;
 }
@@ -254,9 +264,15 @@ static int play_all(struct run *run, const struct run_args *a) {
   signal(SIGPIPE, SIG_IGN);
   tc_trace_reap_stale(); /* instances a SIGKILLed run could not remove */
   /* A live timeline reads only one case at a time. */
-  size_t jobs = a->verbose ? 1 : a->jobs > 0 ? (size_t)a->jobs : run->n < MAX_DEFAULT_JOBS ? run->n : MAX_DEFAULT_JOBS;
-  struct tc__sched_opts o = {.jobs = jobs ? jobs : 1, .play = &run->opts, .on_start = on_start,
-                             .on_result = on_result, .arg = run};
+  size_t jobs = a->verbose                  ? 1
+                : a->jobs > 0               ? (size_t)a->jobs
+                : run->n < MAX_DEFAULT_JOBS ? run->n
+                                            : MAX_DEFAULT_JOBS;
+  struct tc__sched_opts o = {.jobs = jobs ? jobs : 1,
+                             .play = &run->opts,
+                             .on_start = on_start,
+                             .on_result = on_result,
+                             .arg = run};
   if (!a->verbose && isatty(STDOUT_FILENO)) o.on_progress = on_progress;
   int fds_left = 0;
   if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted, &run->lag_ms,
@@ -266,7 +282,8 @@ static int play_all(struct run *run, const struct run_args *a) {
   }
   /* scripts/soak watches for this line */
   if (fds_left > 0 && !run->interrupted)
-    fprintf(stderr, "tcpclose run: %d descriptors left open by the cases (a bug: please report it)\n",
+    fprintf(stderr,
+            "tcpclose run: %d descriptors left open by the cases (a bug: please report it)\n",
             fds_left);
   return 0;
 }
@@ -282,7 +299,8 @@ static int write_reports(struct run *run, const struct run_args *a, const struct
   tc_err err = {.msg = "out of memory"};
   int rc = res != NULL ? 0 : -1;
   for (int f = 0; f < NFORMATS && rc == 0; f++)
-    if (a->reports[f] != NULL) rc = tc__report_write(a->reports[f], (enum tc__report_format)f, &res, 1, &err);
+    if (a->reports[f] != NULL)
+      rc = tc__report_write(a->reports[f], (enum tc__report_format)f, &res, 1, &err);
   tc_cmp_run_free(res);
   if (rc < 0) fprintf(stderr, "tcpclose run: %s\n", err.msg);
   return rc;
@@ -290,7 +308,8 @@ static int write_reports(struct run *run, const struct run_args *a, const struct
 
 static int report(struct run *run, const struct run_args *a, double secs) {
   if (run->interrupted) {
-    fprintf(stderr, "tcpclose run: interrupted by signal %d; no results written\n", run->interrupted);
+    fprintf(stderr, "tcpclose run: interrupted by signal %d; no results written\n",
+            run->interrupted);
     return TC__EXIT_INTERRUPTED;
   }
   size_t failed = run->counts[TC_FAIL] + run->counts[TC_ERROR];
@@ -305,7 +324,8 @@ static int report(struct run *run, const struct run_args *a, double secs) {
     }
   }
   if (write_reports(run, a, &host) < 0) return TC__EXIT_FAIL;
-  printf("%zu cases in %.2f s%s%s\n", run->n, secs, a->json ? ", results in " : "", a->json ? a->json : "");
+  printf("%zu cases in %.2f s%s%s\n", run->n, secs, a->json ? ", results in " : "",
+         a->json ? a->json : "");
   printf("%zu passed, %zu failed", run->counts[TC_PASS], failed);
   if (run->counts[TC_SKIP]) printf(", %zu skipped", run->counts[TC_SKIP]);
   printf("\n");
@@ -315,7 +335,8 @@ static int report(struct run *run, const struct run_args *a, double secs) {
 
 /* Every file the run will write can be written: known before anything runs. */
 static int outputs_ok(const struct run_args *a) {
-  static const char *const report_opt[NFORMATS] = {"--html", "--junit", "--tap", "--summary-markdown"};
+  static const char *const report_opt[NFORMATS] = {"--html", "--junit", "--tap",
+                                                   "--summary-markdown"};
   if (a->json != NULL && !json_dir_ok("--json", a->json)) return 0;
   for (int f = 0; f < NFORMATS; f++)
     if (a->reports[f] != NULL && !json_dir_ok(report_opt[f], a->reports[f])) return 0;
@@ -338,7 +359,8 @@ int tc__cmd_run(int argc, char **argv) {
   if (rc >= 0) return rc;
   if (!outputs_ok(&a)) return TC__EXIT_USAGE;
   if ((rc = load_cases(argc - optind, argv + optind, &run.set)) != 0) return rc;
-  if (select_cases(&run, &a) < 0) rc = TC__EXIT_FAIL;
+  if (select_cases(&run, &a) < 0)
+    rc = TC__EXIT_FAIL;
   else if (run.n == 0) {
     fprintf(stderr, "tcpclose run: no case matches --filter '%s'%s\n", a.filter ? a.filter : "*",
             a.quick ? " outside the slow ones" : "");
@@ -350,7 +372,8 @@ int tc__cmd_run(int argc, char **argv) {
   run.verbose = a.verbose;
   run.opts.no_netns = a.no_netns;
   uint64_t t0 = uv_hrtime();
-  if (rc == 0 && (rc = play_all(&run, &a)) == 0) rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
+  if (rc == 0 && (rc = play_all(&run, &a)) == 0)
+    rc = report(&run, &a, (double)(uv_hrtime() - t0) / 1e9);
   for (size_t i = 0; i < run.n; i++) tc_case_result_free(&run.results[i]);
   free(run.results);
   free(run.cases);

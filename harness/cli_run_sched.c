@@ -39,7 +39,8 @@ struct sched {
 
 static void progress(struct sched *s) {
   if (s->o->on_progress == NULL) return;
-  struct tc__sched_progress p = {.done = s->printed, .running = s->running,
+  struct tc__sched_progress p = {.done = s->printed,
+                                 .running = s->running,
                                  .left = s->n - s->next,
                                  .elapsed_s = (double)(uv_hrtime() - s->t0) / 1e9};
   s->o->on_progress(&p, s->o->arg);
@@ -71,8 +72,10 @@ static void play_done(tc_play *play, void *arg) {
   if (s->results[slot->i].loop_lag_ms > s->lag_ms) s->lag_ms = s->results[slot->i].loop_lag_ms;
   flush_in_order(s);
   start_more(s);
-  if (s->running == 0 && (s->next == s->n || s->interrupted)) stop(s);
-  else progress(s);
+  if (s->running == 0 && (s->next == s->n || s->interrupted))
+    stop(s);
+  else
+    progress(s);
 }
 
 /* The start order: cases tagged slow first (so that they overlap all the
@@ -138,14 +141,18 @@ static void start_handles(struct sched *s) {
   /* libuv opens a spare descriptor with a loop's first stream (for
    * accept's EMFILE) and keeps it as long as the loop: opened here, it is
    * not counted as the cases'. */
-  if (uv_pipe_init(s->loop, &s->first_stream, 0) == 0) uv_close((uv_handle_t *)&s->first_stream, NULL);
+  if (uv_pipe_init(s->loop, &s->first_stream, 0) == 0)
+    uv_close((uv_handle_t *)&s->first_stream, NULL);
 }
 
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms,
-                  int *fds_left) {
-  struct sched s = {.loop = uv_default_loop(), .cases = cases, .n = n, .results = results,
-                    .o = o, .t0 = uv_hrtime()};
+                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms, int *fds_left) {
+  struct sched s = {.loop = uv_default_loop(),
+                    .cases = cases,
+                    .n = n,
+                    .results = results,
+                    .o = o,
+                    .t0 = uv_hrtime()};
   if ((s.slots = calloc(n ? n : 1, sizeof *s.slots)) == NULL || make_order(&s) < 0) {
     free(s.slots);
     return -ENOMEM;

@@ -29,8 +29,8 @@ struct tc__sched_progress {
 struct tc__sched_opts {
   size_t jobs; /* cases at once, at least 1 */
   const struct tc_play_opts *play;
-  void (*on_start)(const tc_case *c, void *arg);                          /* may be NULL */
-  void (*on_progress)(const struct tc__sched_progress *p, void *arg);     /* may be NULL */
+  void (*on_start)(const tc_case *c, void *arg);                      /* may be NULL */
+  void (*on_progress)(const struct tc__sched_progress *p, void *arg); /* may be NULL */
   void (*on_result)(const tc_case_result *r, void *arg);
   void *arg;
 };
@@ -40,7 +40,6 @@ struct tc__sched_opts {
  * before the first started (Linux; 0 elsewhere): each case must close all
  * it opened. */
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms,
-                  int *fds_left);
+                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms, int *fds_left);
 
 #endif

@@ -59,8 +59,10 @@ static size_t *column_widths(const struct tc_cmp_report *rep, int all) {
 /* One text row; the last column is not padded. */
 static void text_row(FILE *out, const size_t *w, size_t ncol, const char *const *cols) {
   for (size_t j = 0; j < ncol; j++) {
-    if (j + 1 < ncol) fprintf(out, "%-*s  ", (int)w[j], cols[j]);
-    else fprintf(out, "%s\n", cols[j]);
+    if (j + 1 < ncol)
+      fprintf(out, "%-*s  ", (int)w[j], cols[j]);
+    else
+      fprintf(out, "%s\n", cols[j]);
   }
 }
 
@@ -119,8 +121,10 @@ static void print_markdown(const struct tc_cmp_report *rep, int all, FILE *out) 
 void tc_cmp_print(const struct tc_cmp_report *rep, int markdown, int all, FILE *out) {
   print_header_line(rep, out);
   if (rep->ncounted > 0 || (all && rep->nrows > 0)) {
-    if (markdown) print_markdown(rep, all, out);
-    else print_text(rep, all, out);
+    if (markdown)
+      print_markdown(rep, all, out);
+    else
+      print_text(rep, all, out);
   }
   print_summary(rep, out);
 }

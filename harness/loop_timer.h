@@ -23,11 +23,11 @@ typedef void (*tc__ltimer_cb)(struct tc__ltimer *t);
 
 struct tc__ltimer {
   uv_timer_t handle;
-  uint64_t due_ns;  /* uv_hrtime() it should fire at */
+  uint64_t due_ns; /* uv_hrtime() it should fire at */
   uint64_t repeat_ms;
   double *worst_ms; /* the owner's worst lateness so far */
   tc__ltimer_cb cb;
-  void *data;       /* the owner's */
+  void *data; /* the owner's */
   int open;
 };
 

@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
     fputs(usage, stderr);
   else
     fprintf(stderr,
-            "tcpclose: unknown command '%s' (expected run, check, list, compare, report, grid or probe; "
+            "tcpclose: unknown command '%s' (expected run, check, list, compare, report, grid or "
+            "probe; "
             "see --help)\n",
             cmd);
   return TC__EXIT_USAGE;

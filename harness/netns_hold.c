@@ -36,7 +36,8 @@ static void flag_names(unsigned flags, char *buf, size_t len) {
   size_t off = 0;
   buf[0] = '\0';
   for (int i = 0; i < 6; i++)
-    if (flags & (1u << i)) off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "", names[i]);
+    if (flags & (1u << i))
+      off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "", names[i]);
   if (off == 0) snprintf(buf, len, "NONE");
 }
 
@@ -51,10 +52,12 @@ int tc__hold_add(struct tc__hold *h, const char *which, unsigned port, unsigned 
   flag_names(flags, names, sizeof names);
   char *opt = strcmp(which, "sport") == 0 ? "--sport" : "--dport";
   for (int t = 0; t < 2 && rc == 0; t++) {
-    char *chain[] = {"-N", "TCPCLOSE_HOLD", NULL}, *jump[] = {"-I", "INPUT", "-j", "TCPCLOSE_HOLD", NULL};
-    char *rule[] = {"-A", "TCPCLOSE_HOLD", "-p", "tcp", opt, portstr, "--tcp-flags", "ALL", names,
-                    "-j", "NFQUEUE", "--queue-num", "0", NULL};
-    if (!h->chain) rc = xtables(tools[t], chain, why, len) || xtables(tools[t], jump, why, len) ? -EINVAL : 0;
+    char *chain[] = {"-N", "TCPCLOSE_HOLD", NULL},
+         *jump[] = {"-I", "INPUT", "-j", "TCPCLOSE_HOLD", NULL};
+    char *rule[] = {"-A",  "TCPCLOSE_HOLD", "-p", "tcp",     opt,           portstr, "--tcp-flags",
+                    "ALL", names,           "-j", "NFQUEUE", "--queue-num", "0",     NULL};
+    if (!h->chain)
+      rc = xtables(tools[t], chain, why, len) || xtables(tools[t], jump, why, len) ? -EINVAL : 0;
     if (rc == 0) rc = xtables(tools[t], rule, why, len);
   }
   h->chain = rc == 0;

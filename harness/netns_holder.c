@@ -68,10 +68,12 @@ static int serve_line(char *line, void *arg) {
   struct holder *h = arg;
   char a[128] = "", b[128] = "", why[300] = "", value[256] = "";
   int rc;
-  if (sscanf(line, "get %127s", a) == 1) rc = tc__sysctl_get(a, value, sizeof value);
+  if (sscanf(line, "get %127s", a) == 1)
+    rc = tc__sysctl_get(a, value, sizeof value);
   else if (sscanf(line, "set %127s %127[^\n]", a, b) == 2) {
     if ((rc = tc__sysctl_get(a, value, sizeof value)) == 0) rc = tc__sysctl_set(a, b);
-  } else rc = serve_rule(h, line, value, sizeof value, why, sizeof why);
+  } else
+    rc = serve_rule(h, line, value, sizeof value, why, sizeof why);
   if (rc == 0) return say("ok", value) < 0;
   return say("error", why[0] ? why : strerror(-rc)) < 0;
 }

@@ -16,5 +16,6 @@ int tc__netns_join(pid_t pid, int *old, tc_err *err) {
 void tc__netns_leave(int old) { (void)old; }
 
 int tc__netns_possible(tc_err *err) {
-  return tc_errf(err, -ENOTSUP, "network namespaces: not in this build (TCPCLOSE_LINUX_OBSERVERS=OFF)");
+  return tc_errf(err, -ENOTSUP,
+                 "network namespaces: not in this build (TCPCLOSE_LINUX_OBSERVERS=OFF)");
 }

@@ -10,14 +10,17 @@
 #include <sys/socket.h>
 
 /* Called by nfq_handle_packet for each segment read: remember its id. */
-static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *data) {
+static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa,
+                     void *data) {
   struct tc__queue *q = data;
   struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
   (void)msg;
   if (ph == NULL) return 0;
   uint32_t id = ntohl(ph->packet_id);
-  if (q->n < TC__QUEUE_MAX) q->ids[q->n++] = id;
-  else nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL); /* no room: let it through */
+  if (q->n < TC__QUEUE_MAX)
+    q->ids[q->n++] = id;
+  else
+    nfq_set_verdict(qh, id, NF_ACCEPT, 0, NULL); /* no room: let it through */
   return 0;
 }
 

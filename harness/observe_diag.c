@@ -36,10 +36,11 @@
  * a batch of this many exact lookups stays well inside the default netlink
  * rcvbuf, so the kernel never drops one for lack of room. */
 #define BATCH 32
-#define EXACT_LEN 72          /* nlmsghdr + inet_diag_req_v2 */
-#define DUMP_ROOM 8192        /* a listener dump: about 200 listener queries */
-#define RECV_SIZE 32768       /* the largest dump skb the kernel builds */
-#define RECV_TIMEOUT_MS 2000  /* the kernel answers at once: this only turns
+#define EXACT_LEN 72    /* nlmsghdr + inet_diag_req_v2 */
+#define DUMP_ROOM 8192  /* a listener dump: about 200 listener queries */
+#define RECV_SIZE 32768 /* the largest dump skb the kernel builds */
+#define RECV_TIMEOUT_MS                                                                            \
+  2000 /* the kernel answers at once: this only turns
                                  a bookkeeping bug into an error, not a hang */
 
 struct diag {
@@ -90,7 +91,8 @@ static int open_socket(struct diag *d, tc_err *err) {
  * namespace the observer was opened in, which the caller may have left. */
 static void drain(struct diag *d) {
   for (int i = 0; i < 10000; i++)
-    if (recv(mnl_socket_get_fd(d->nl), d->rbuf, sizeof d->rbuf, MSG_DONTWAIT) < 0 && errno != EINTR) return;
+    if (recv(mnl_socket_get_fd(d->nl), d->rbuf, sizeof d->rbuf, MSG_DONTWAIT) < 0 && errno != EINTR)
+      return;
 }
 
 static int send_all(struct diag *d, size_t len, tc_err *err) {
@@ -132,7 +134,8 @@ static int take_done(struct batch *b, const struct nlmsghdr *nlh, tc_err *err) {
 static int take_socket(struct batch *b, const struct nlmsghdr *nlh, size_t i, tc_err *err) {
   struct tc_sock s;
   if (tc__diag_decode(nlh, nlh->nlmsg_len, &s) < 0)
-    return tc_errf(err, -EPROTO, "observer diag: malformed socket answer (%u bytes)", nlh->nlmsg_len);
+    return tc_errf(err, -EPROTO, "observer diag: malformed socket answer (%u bytes)",
+                   nlh->nlmsg_len);
   if (i < b->n) {
     b->pending--;
     if (tc__query_matches(&b->q[i], &s)) b->out[i] = s;
@@ -159,7 +162,8 @@ static int collect(struct diag *d, struct batch *b, tc_err *err) {
     ssize_t r = mnl_socket_recvfrom(d->nl, d->rbuf, sizeof d->rbuf);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return tc_errf(err, -ETIMEDOUT, "observer diag: %zu answers missing after %d ms", b->pending, RECV_TIMEOUT_MS);
+      return tc_errf(err, -ETIMEDOUT, "observer diag: %zu answers missing after %d ms", b->pending,
+                     RECV_TIMEOUT_MS);
     if (r < 0) return tc_errf(err, -errno, "observer diag: receive: %s", strerror(errno));
     int len = (int)r;
     for (const struct nlmsghdr *nlh = (const void *)d->rbuf; tc__diag_msg_ok(nlh, len);
@@ -187,13 +191,16 @@ static int fill_batch(struct diag *d, struct batch *b, size_t *next, int dump, t
   size_t len = 0, asked = 0;
   for (; *next < b->n && asked < BATCH; ++*next) {
     if (!is_conn_of(&b->q[*next], b->family)) continue;
-    int w = tc__diag_put_exact(d->req + len, sizeof d->req - len, &b->q[*next], b->base + (uint32_t)*next);
+    int w = tc__diag_put_exact(d->req + len, sizeof d->req - len, &b->q[*next],
+                               b->base + (uint32_t)*next);
     if (w < 0) return tc_errf(err, w, "observer diag: cannot build a lookup: %s", strerror(-w));
     len += (size_t)w, asked++;
   }
   if (dump) {
-    int w = tc__diag_put_listen_dump(d->req + len, sizeof d->req - len, b->family, b->q, b->n, dump_seq(b));
-    if (w < 0) return tc_errf(err, w, "observer diag: cannot build the listener dump: %s", strerror(-w));
+    int w = tc__diag_put_listen_dump(d->req + len, sizeof d->req - len, b->family, b->q, b->n,
+                                     dump_seq(b));
+    if (w < 0)
+      return tc_errf(err, w, "observer diag: cannot build the listener dump: %s", strerror(-w));
     len += (size_t)w, asked++;
   }
   b->pending = asked;
@@ -216,8 +223,8 @@ static int ask_family(struct diag *d, struct batch *b, tc_err *err) {
   return 0;
 }
 
-static int diag_snapshot(void *state, const struct tc_query *q, size_t n,
-                         struct tc_sock *out, tc_err *err) {
+static int diag_snapshot(void *state, const struct tc_query *q, size_t n, struct tc_sock *out,
+                         tc_err *err) {
   struct diag *d = state;
   struct batch b = {.q = q, .n = n, .out = out, .base = d->seq};
   d->seq += (uint32_t)n + 2;

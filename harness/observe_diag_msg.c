@@ -108,15 +108,16 @@ int tc__diag_bc_listeners(void *buf, size_t cap, int family, const struct tc_que
     put_cond(p + off, &q[i].tuple.local);
     off += cond_len(family);
     if (off == total) break;
-    struct inet_diag_bc_op jmp = {.code = INET_DIAG_BC_JMP, .yes = OP_LEN, .no = (uint16_t)(total - off)};
+    struct inet_diag_bc_op jmp = {
+        .code = INET_DIAG_BC_JMP, .yes = OP_LEN, .no = (uint16_t)(total - off)};
     memcpy(p + off, &jmp, sizeof jmp);
     off += OP_LEN;
   }
   return (int)total;
 }
 
-int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_query *q,
-                             size_t n, uint32_t seq) {
+int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_query *q, size_t n,
+                             uint32_t seq) {
   size_t head = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2)) + MNL_ATTR_HDRLEN;
   if (cap < head) return -ENOSPC;
   int bc = tc__diag_bc_listeners((uint8_t *)buf + head, cap - head, family, q, n);
@@ -164,16 +165,18 @@ int tc__diag_msg_ok(const void *msg, int len) {
 
 int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out) {
   const struct nlmsghdr *nlh = msg;
-  if (len > INT32_MAX || !tc__diag_msg_ok(nlh, (int)len) || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+  if (len > INT32_MAX || !tc__diag_msg_ok(nlh, (int)len) ||
+      nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
       mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
     return -EINVAL;
   const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
-  if (!family_ok(m->idiag_family) || m->idiag_state == TC_STATE_GONE || m->idiag_state >= TC_STATE_COUNT)
+  if (!family_ok(m->idiag_family) || m->idiag_state == TC_STATE_GONE ||
+      m->idiag_state >= TC_STATE_COUNT)
     return -EINVAL;
   memset(out, 0, sizeof *out);
   decode_addr(m->idiag_family, m->id.idiag_src, m->id.idiag_sport, &out->tuple.local);
   decode_addr(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport, &out->tuple.remote);
-  out->state = m->idiag_state; /* a timewait mini-socket's tw_substate */
+  out->state = m->idiag_state;  /* a timewait mini-socket's tw_substate */
   out->sendq = m->idiag_wqueue; /* LISTEN: the backlog (sock.h); /proc prints 0 */
   out->recvq = m->idiag_rqueue; /* LISTEN: connections waiting for accept() */
   out->timer = m->idiag_timer;

@@ -19,8 +19,8 @@
 struct fields {
   char buf[LINE_MAX_LEN];
   char *f[MAX_FIELDS];
-  size_t n;  /* fields found, capped at MAX_FIELDS */
-  int more;  /* there were more than MAX_FIELDS */
+  size_t n; /* fields found, capped at MAX_FIELDS */
+  int more; /* there were more than MAX_FIELDS */
 };
 
 /* Splits line on blanks (CR included: Windows ends lines with CRLF). */
@@ -62,23 +62,35 @@ struct state_name {
 
 /* FreeBSD and macOS tcpstates[] (netinet/tcp_fsm.h). */
 static const struct state_name bsd_states[] = {
-    {"CLOSED", TC_STATE_CLOSE},           {"LISTEN", TC_STATE_LISTEN},
-    {"SYN_SENT", TC_STATE_SYN_SENT},      {"SYN_RCVD", TC_STATE_SYN_RECV},
-    {"ESTABLISHED", TC_STATE_ESTABLISHED}, {"CLOSE_WAIT", TC_STATE_CLOSE_WAIT},
-    {"FIN_WAIT_1", TC_STATE_FIN_WAIT1},   {"CLOSING", TC_STATE_CLOSING},
-    {"LAST_ACK", TC_STATE_LAST_ACK},      {"FIN_WAIT_2", TC_STATE_FIN_WAIT2},
-    {"TIME_WAIT", TC_STATE_TIME_WAIT},    {NULL, 0},
+    {"CLOSED", TC_STATE_CLOSE},
+    {"LISTEN", TC_STATE_LISTEN},
+    {"SYN_SENT", TC_STATE_SYN_SENT},
+    {"SYN_RCVD", TC_STATE_SYN_RECV},
+    {"ESTABLISHED", TC_STATE_ESTABLISHED},
+    {"CLOSE_WAIT", TC_STATE_CLOSE_WAIT},
+    {"FIN_WAIT_1", TC_STATE_FIN_WAIT1},
+    {"CLOSING", TC_STATE_CLOSING},
+    {"LAST_ACK", TC_STATE_LAST_ACK},
+    {"FIN_WAIT_2", TC_STATE_FIN_WAIT2},
+    {"TIME_WAIT", TC_STATE_TIME_WAIT},
+    {NULL, 0},
 };
 
 /* Windows MIB_TCP_STATE as netstat.exe prints it. DELETE_TCB is a
  * connection being torn down; BOUND (-q) is not a connection and stays out. */
 static const struct state_name windows_states[] = {
-    {"CLOSED", TC_STATE_CLOSE},           {"LISTENING", TC_STATE_LISTEN},
-    {"SYN_SENT", TC_STATE_SYN_SENT},      {"SYN_RECEIVED", TC_STATE_SYN_RECV},
-    {"ESTABLISHED", TC_STATE_ESTABLISHED}, {"FIN_WAIT_1", TC_STATE_FIN_WAIT1},
-    {"FIN_WAIT_2", TC_STATE_FIN_WAIT2},   {"CLOSE_WAIT", TC_STATE_CLOSE_WAIT},
-    {"CLOSING", TC_STATE_CLOSING},        {"LAST_ACK", TC_STATE_LAST_ACK},
-    {"TIME_WAIT", TC_STATE_TIME_WAIT},    {"DELETE_TCB", TC_STATE_CLOSE},
+    {"CLOSED", TC_STATE_CLOSE},
+    {"LISTENING", TC_STATE_LISTEN},
+    {"SYN_SENT", TC_STATE_SYN_SENT},
+    {"SYN_RECEIVED", TC_STATE_SYN_RECV},
+    {"ESTABLISHED", TC_STATE_ESTABLISHED},
+    {"FIN_WAIT_1", TC_STATE_FIN_WAIT1},
+    {"FIN_WAIT_2", TC_STATE_FIN_WAIT2},
+    {"CLOSE_WAIT", TC_STATE_CLOSE_WAIT},
+    {"CLOSING", TC_STATE_CLOSING},
+    {"LAST_ACK", TC_STATE_LAST_ACK},
+    {"TIME_WAIT", TC_STATE_TIME_WAIT},
+    {"DELETE_TCB", TC_STATE_CLOSE},
     {NULL, 0},
 };
 
@@ -90,27 +102,25 @@ static int lookup_state(const struct state_name *table, const char *name) {
 
 int tc_netstat_state(const char *name, enum tc_netstat_layout layout) {
   switch (layout) {
-    case TC_NETSTAT_BSD: {
-      /* FreeBSD appends '*' while a SYN or FIN is still to be sent
+  case TC_NETSTAT_BSD: {
+    /* FreeBSD appends '*' while a SYN or FIN is still to be sent
        * (TF_NEEDSYN/TF_NEEDFIN); the state is the same. */
-      char plain[16];
-      size_t n = strlen(name);
-      if (n > 1 && n < sizeof plain && name[n - 1] == '*') {
-        memcpy(plain, name, n - 1);
-        plain[n - 1] = '\0';
-        return lookup_state(bsd_states, plain);
-      }
-      return lookup_state(bsd_states, name);
+    char plain[16];
+    size_t n = strlen(name);
+    if (n > 1 && n < sizeof plain && name[n - 1] == '*') {
+      memcpy(plain, name, n - 1);
+      plain[n - 1] = '\0';
+      return lookup_state(bsd_states, plain);
     }
-    case TC_NETSTAT_WINDOWS:
-      return lookup_state(windows_states, name);
-    case TC_NETSTAT_LINUX: {
-      /* net-tools prints the kernel's names, which tcpclose uses. */
-      int s = tc_state_from_name(name);
-      return s == TC_STATE_GONE ? -1 : s;
-    }
-    default:
-      return -1;
+    return lookup_state(bsd_states, name);
+  }
+  case TC_NETSTAT_WINDOWS: return lookup_state(windows_states, name);
+  case TC_NETSTAT_LINUX: {
+    /* net-tools prints the kernel's names, which tcpclose uses. */
+    int s = tc_state_from_name(name);
+    return s == TC_STATE_GONE ? -1 : s;
+  }
+  default: return -1;
   }
 }
 
@@ -150,8 +160,7 @@ static int parse_windows_endpoint(const char *text, int family, struct tc_addr *
   if (text[0] == '[') {
     const char *close = strstr(text, "]:");
     if (close == NULL) return -EINVAL;
-    if (parse_host(text + 1, (size_t)(close - text - 1), family, a) < 0 ||
-        a->family != AF_INET6)
+    if (parse_host(text + 1, (size_t)(close - text - 1), family, a) < 0 || a->family != AF_INET6)
       return -EINVAL;
     return parse_port(close + 2, a);
   }
@@ -162,16 +171,15 @@ static int parse_windows_endpoint(const char *text, int family, struct tc_addr *
   return parse_port(colon + 1, a);
 }
 
-int tc_netstat_parse_endpoint(const char *text, enum tc_netstat_layout layout,
-                              int family, struct tc_addr *a) {
+int tc_netstat_parse_endpoint(const char *text, enum tc_netstat_layout layout, int family,
+                              struct tc_addr *a) {
   memset(a, 0, sizeof *a);
   if (layout == TC_NETSTAT_WINDOWS) return parse_windows_endpoint(text, family, a);
   /* BSD ends the host at the last '.', Linux at the last ':': either way
    * the port is what follows the last separator. */
   int sep = layout == TC_NETSTAT_BSD ? '.' : layout == TC_NETSTAT_LINUX ? ':' : 0;
   const char *last = sep != 0 ? strrchr(text, sep) : NULL;
-  if (last == NULL || parse_host(text, (size_t)(last - text), family, a) < 0)
-    return -EINVAL;
+  if (last == NULL || parse_host(text, (size_t)(last - text), family, a) < 0) return -EINVAL;
   return parse_port(last + 1, a);
 }
 
@@ -188,8 +196,10 @@ static int bsd_proto(const char *s, struct proto *p) {
   static const struct {
     const char *name;
     struct proto p;
-  } protos[] = {{"tcp4", {AF_INET, AF_INET}}, {"tcp6", {AF_INET6, AF_INET6}},
-                {"tcp46", {AF_UNSPEC, AF_INET6}}, {"tcp", {AF_UNSPEC, AF_INET}}};
+  } protos[] = {{"tcp4", {AF_INET, AF_INET}},
+                {"tcp6", {AF_INET6, AF_INET6}},
+                {"tcp46", {AF_UNSPEC, AF_INET6}},
+                {"tcp", {AF_UNSPEC, AF_INET}}};
   for (size_t i = 0; i < sizeof protos / sizeof protos[0]; i++)
     if (strcmp(s, protos[i].name) == 0) {
       *p = protos[i].p;
@@ -199,9 +209,12 @@ static int bsd_proto(const char *s, struct proto *p) {
 }
 
 static int linux_proto(const char *s, struct proto *p) {
-  if (strcmp(s, "tcp") == 0) *p = (struct proto){AF_INET, AF_INET};
-  else if (strcmp(s, "tcp6") == 0) *p = (struct proto){AF_INET6, AF_INET6};
-  else return -EINVAL;
+  if (strcmp(s, "tcp") == 0)
+    *p = (struct proto){AF_INET, AF_INET};
+  else if (strcmp(s, "tcp6") == 0)
+    *p = (struct proto){AF_INET6, AF_INET6};
+  else
+    return -EINVAL;
   return 0;
 }
 
@@ -226,8 +239,7 @@ static int parse_queued(const struct fields *fl, enum tc_netstat_layout layout,
       parse_uint(fl->f[2], UINT32_MAX, &sq) < 0)
     return -EINVAL;
   int state = tc_netstat_state(fl->f[5], layout);
-  if (state < 0 || parse_tuple(fl->f[3], fl->f[4], layout, &p, &out->tuple) < 0)
-    return -EINVAL;
+  if (state < 0 || parse_tuple(fl->f[3], fl->f[4], layout, &p, &out->tuple) < 0) return -EINVAL;
   out->state = state;
   out->recvq = (uint32_t)rq;
   out->sendq = (uint32_t)sq;
@@ -251,19 +263,15 @@ static int parse_layout(const struct fields *fl, enum tc_netstat_layout layout,
                         struct tc_sock *out) {
   memset(out, 0, sizeof *out);
   switch (layout) {
-    case TC_NETSTAT_BSD: /* exactly six columns: the state is the last */
-      return fl->n == 6 && !fl->more ? parse_queued(fl, layout, out) : -EINVAL;
-    case TC_NETSTAT_LINUX:
-      return fl->n >= 6 ? parse_queued(fl, layout, out) : -EINVAL;
-    case TC_NETSTAT_WINDOWS:
-      return fl->more ? -EINVAL : parse_windows(fl, out);
-    default:
-      return -EINVAL;
+  case TC_NETSTAT_BSD: /* exactly six columns: the state is the last */
+    return fl->n == 6 && !fl->more ? parse_queued(fl, layout, out) : -EINVAL;
+  case TC_NETSTAT_LINUX: return fl->n >= 6 ? parse_queued(fl, layout, out) : -EINVAL;
+  case TC_NETSTAT_WINDOWS: return fl->more ? -EINVAL : parse_windows(fl, out);
+  default: return -EINVAL;
   }
 }
 
-int tc_netstat_parse_line(const char *line, enum tc_netstat_layout layout,
-                          struct tc_sock *out) {
+int tc_netstat_parse_line(const char *line, enum tc_netstat_layout layout, struct tc_sock *out) {
   struct fields fl;
   if (split_fields(line, &fl) < 0) return -EINVAL;
   if (layout != TC_NETSTAT_ANY) return parse_layout(&fl, layout, out);

@@ -42,9 +42,8 @@ int tc_procfs_parse_line(const char *line, int family, struct tc_sock *out) {
   char local[64], remote[64];
   unsigned sl, st, tr, uid, timeout;
   unsigned long tx, rx, when, retr, inode;
-  int n = sscanf(line, " %u: %63[0-9A-Fa-f:] %63[0-9A-Fa-f:] %x %lx:%lx %x:%lx %lx %u %u %lu",
-                 &sl, local, remote, &st, &tx, &rx, &tr, &when, &retr, &uid,
-                 &timeout, &inode);
+  int n = sscanf(line, " %u: %63[0-9A-Fa-f:] %63[0-9A-Fa-f:] %x %lx:%lx %x:%lx %lx %u %u %lu", &sl,
+                 local, remote, &st, &tx, &rx, &tr, &when, &retr, &uid, &timeout, &inode);
   if (n != 12 || st == 0 || st >= TC_STATE_COUNT) return -EINVAL;
   memset(out, 0, sizeof *out);
   if (parse_endpoint(local, family, &out->tuple.local) < 0 ||

@@ -8,5 +8,6 @@ const struct tc__observer_backend *const tc__observer_backends[] = {
     &tc__observer_netstat,
     &tc__observer_procfs,
 };
-const size_t tc__observer_nbackends = sizeof tc__observer_backends / sizeof tc__observer_backends[0];
+const size_t tc__observer_nbackends =
+    sizeof tc__observer_backends / sizeof tc__observer_backends[0];
 const char tc__observer_names[] = "netstat, procfs";

@@ -111,8 +111,7 @@ int tc__peer_main(int netns_pid) {
   setpriority(PRIO_PROCESS, 0, -15);
   p->loop = uv_default_loop();
   p->lfd = p->cfd = -1;
-  if (uv_pipe_init(p->loop, &p->ctl, 0) < 0 || uv_pipe_open(&p->ctl, TC__PROTO_FD) < 0)
-    return 3;
+  if (uv_pipe_init(p->loop, &p->ctl, 0) < 0 || uv_pipe_open(&p->ctl, TC__PROTO_FD) < 0) return 3;
   if (tc__proto_read_start(&p->reader, (uv_stream_t *)&p->ctl, on_command, p) < 0) return 3;
   uv_run(p->loop, UV_RUN_DEFAULT);
   return 0;

@@ -460,7 +460,8 @@ static void on_host(struct tc_play *play, const char *why) {
   snprintf(text, sizeof text, "host loopback: %s", why);
   play->res->isolation = strdup(text);
   if (play->c->needs_netns) {
-    tc__play_skip(play, "needs a network namespace of its own (sysctl, drop, hold, inject): %s", why);
+    tc__play_skip(play, "needs a network namespace of its own (sysctl, drop, hold, inject): %s",
+                  why);
     return;
   }
   if (tc__observe_open_snapshot(play, 0) < 0) tc__play_fail(play, "observer: out of memory");

@@ -67,14 +67,16 @@ static int left_ok(struct tc_play *play, const struct tc_expect_step *e, const s
     snprintf(seen + strlen(seen), len - strlen(seen), " +%ldms since %s %s = %ldms", ago,
              e->since.from == TC_CLIENT ? "c>s" : "s>c", e->since.flags, left);
   }
-  return (e->left_min_ms < 0 || left > e->left_min_ms) && (e->left_max_ms < 0 || left < e->left_max_ms);
+  return (e->left_min_ms < 0 || left > e->left_min_ms) &&
+         (e->left_max_ms < 0 || left < e->left_max_ms);
 }
 
 static void check_state(struct tc_play *play, const struct tc_step *st) {
   const struct tc_expect_step *e = &st->u.exp;
   char why[160];
   if ((e->left_min_ms >= 0 || e->left_max_ms >= 0) && !tc_observer_has_timers(play->obs.snap)) {
-    snprintf(why, sizeof why, "skipped: observer %s shows no timers", tc_observer_name(play->obs.snap));
+    snprintf(why, sizeof why, "skipped: observer %s shows no timers",
+             tc_observer_name(play->obs.snap));
     skip_check(play, st, why);
     return;
   }
@@ -93,7 +95,8 @@ static void check_state(struct tc_play *play, const struct tc_step *st) {
     return;
   }
   const struct tc__link *l = &play->link[e->role];
-  if (!q.listener && l->nconns > 0) tc__timeline_observed(play, e->role, e->conn ? e->conn : l->nconns, &s);
+  if (!q.listener && l->nconns > 0)
+    tc__timeline_observed(play, e->role, e->conn ? e->conn : l->nconns, &s);
   char seen[256];
   describe(&s, seen, sizeof seen, e->left_min_ms >= 0 || e->left_max_ms >= 0);
   int pass = s.state == e->state && queue_ok(e->recvq, e->recvq_more, s.recvq) &&

@@ -53,7 +53,8 @@ static void check_wire(struct tc_play *play, const struct tc_step *st, char *see
     const struct tc_wire_seg *s = &r->segments[i];
     put(seen, len, &off, k ? " " : "", s->from == TC_CLIENT ? "c>s" : "s>c");
     put(seen, len, &off, " ", s->flags);
-    pass = pass && k < e->nwire && (int)e->wire[k].from == s->from && strcmp(e->wire[k].flags, s->flags) == 0;
+    pass = pass && k < e->nwire && (int)e->wire[k].from == s->from &&
+           strcmp(e->wire[k].flags, s->flags) == 0;
   }
   if (first == r->nsegments) snprintf(seen, len, "none");
   tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
@@ -84,8 +85,10 @@ static int incomplete(struct tc_play *play, const struct tc_step *st) {
   }
   if (e->kind != TC_EXPECT_PATH || conn < 1 || conn > TC__MAX_CONNS) return 0;
   if (play->tl.conn[e->role][conn - 1].established) return 0;
-  tc__play_fail(play, "line %d: transitions incomplete: the trace never showed the %s's "
-                "connection %d established (events lost)", st->line, tc_role_name(e->role), conn);
+  tc__play_fail(play,
+                "line %d: transitions incomplete: the trace never showed the %s's "
+                "connection %d established (events lost)",
+                st->line, tc_role_name(e->role), conn);
   return 1;
 }
 
@@ -95,14 +98,18 @@ void tc__check_timeline(struct tc_play *play, const struct tc_step *st) {
   const struct tc_observer_use *by = is_wire ? &play->res->wire_by : &play->res->transitions_by;
   char seen[512];
   if (by->name == NULL) {
-    snprintf(seen, sizeof seen, "skipped: %s", by->why_not ? by->why_not : "the server never listened");
+    snprintf(seen, sizeof seen, "skipped: %s",
+             by->why_not ? by->why_not : "the server never listened");
     tc_case_result_add_check(play->res, st->line, st->text, seen, 0, NULL);
     tc_case_result_skip_last(play->res);
     return;
   }
   tc__timeline_poll(play);
   if (incomplete(play, st)) return;
-  if (is_wire) check_wire(play, st, seen, sizeof seen);
-  else if (e->kind == TC_EXPECT_PATH) check_path(play, st, seen, sizeof seen);
-  else check_reset(play, st, seen, sizeof seen);
+  if (is_wire)
+    check_wire(play, st, seen, sizeof seen);
+  else if (e->kind == TC_EXPECT_PATH)
+    check_path(play, st, seen, sizeof seen);
+  else
+    check_reset(play, st, seen, sizeof seen);
 }

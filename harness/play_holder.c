@@ -50,8 +50,10 @@ static void deadline_passed(struct tc__ltimer *t) {
 }
 
 static void arm_deadline(struct tc__holder *h) {
-  if (h->head == NULL) tc__ltimer_stop(&h->deadline);
-  else tc__ltimer_start(&h->deadline, deadline_passed, HOLDER_ANSWER_MS, 0);
+  if (h->head == NULL)
+    tc__ltimer_stop(&h->deadline);
+  else
+    tc__ltimer_start(&h->deadline, deadline_passed, HOLDER_ANSWER_MS, 0);
 }
 
 /* "ok [VALUE]" or "error WHY"; the first line is "ready" or "error WHY". */
@@ -96,8 +98,10 @@ static int push(struct tc__holder *h, tc__holder_cb cb, void *arg, int ready) {
   struct tc__holder_req *q = calloc(1, sizeof *q);
   if (q == NULL) return -ENOMEM;
   *q = (struct tc__holder_req){.cb = cb, .arg = arg, .ready = ready};
-  if (h->tail) h->tail->next = q;
-  else h->head = q;
+  if (h->tail)
+    h->tail->next = q;
+  else
+    h->head = q;
   h->tail = q;
   if (h->head == q) arm_deadline(h);
   return 0;

@@ -23,8 +23,13 @@ static const char *const close_sysctls[] = {
 static unsigned flags_byte(const char *f) {
   unsigned b = 0;
   for (; *f; f++)
-    b |= *f == 'F' ? 0x01 : *f == 'S' ? 0x02 : *f == 'R' ? 0x04 : *f == 'P' ? 0x08
-       : *f == '.' ? 0x10 : *f == 'U' ? 0x20 : 0;
+    b |= *f == 'F'   ? 0x01
+         : *f == 'S' ? 0x02
+         : *f == 'R' ? 0x04
+         : *f == 'P' ? 0x08
+         : *f == '.' ? 0x10
+         : *f == 'U' ? 0x20
+                     : 0;
   return b;
 }
 
@@ -33,12 +38,16 @@ static unsigned flags_byte(const char *f) {
  * with the reason, not a broken case. A holder that is gone is an error. */
 static void step_answered(struct tc_play *play, int rc, const char *answer, void *arg) {
   const struct tc_step *st = arg;
-  if (rc == -EINVAL) tc__play_skip(play, "line %d: %s: this kernel cannot: %s", st->line, st->text, answer);
-  else if (rc < 0) tc__play_fail(play, "line %d: %s: %s", st->line, st->text, answer);
-  else tc__play_network_done(play);
+  if (rc == -EINVAL)
+    tc__play_skip(play, "line %d: %s: this kernel cannot: %s", st->line, st->text, answer);
+  else if (rc < 0)
+    tc__play_fail(play, "line %d: %s: %s", st->line, st->text, answer);
+  else
+    tc__play_network_done(play);
 }
 
-static void command_for(const struct tc_play *play, const struct tc_step *st, char *cmd, size_t len) {
+static void command_for(const struct tc_play *play, const struct tc_step *st, char *cmd,
+                        size_t len) {
   /* Every segment of the case has the server's port on one side. */
   const struct tc_drop_step *d = &st->u.drop;
   const char *which = d->from == TC_SERVER ? "sport" : "dport";

@@ -93,10 +93,14 @@ static void sources_done(uv_work_t *req, int status) {
   struct job *j = req->data;
   struct tc_play *play = j->play;
   (void)status;
-  if (j->trc == 0) play->res->transitions_by.name = "tracefs";
-  else play->res->transitions_by.why_not = strdup(j->terr.msg);
-  if (j->wrc == 0) play->res->wire_by.name = "pcap";
-  else play->res->wire_by.why_not = strdup(j->werr.msg);
+  if (j->trc == 0)
+    play->res->transitions_by.name = "tracefs";
+  else
+    play->res->transitions_by.why_not = strdup(j->terr.msg);
+  if (j->wrc == 0)
+    play->res->wire_by.name = "pcap";
+  else
+    play->res->wire_by.why_not = strdup(j->werr.msg);
   if (play->life.finished) {
     tc__observe_close_sources(play, j->trace, j->wire);
   } else {

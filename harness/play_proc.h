@@ -46,12 +46,12 @@ struct tc__proc {
   void *data; /* the owner's */
   tc__proc_started_cb started;
   tc__proc_exited_cb exited;
-  pid_t pid;          /* 0 until started */
-  int running;        /* not reaped yet */
-  int kill_signal;    /* asked before it started: sent once it has */
+  pid_t pid;       /* 0 until started */
+  int running;     /* not reaped yet */
+  int kill_signal; /* asked before it started: sent once it has */
   int64_t exit_status;
   int term_signal;
-  uv_poll_t watch;    /* its pidfd (Linux) */
+  uv_poll_t watch; /* its pidfd (Linux) */
   int pidfd;
   int out_fd, err_fd; /* tc__proc_start_io: the child's stdout and stderr */
   int group;          /* kill the group when the leader ends */

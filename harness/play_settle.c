@@ -68,7 +68,8 @@ static void settle_poll(struct tc__ltimer *t) {
   st->nprev = n;
   int at_max = now - st->start_ms >= st->max_ms;
   if (now - st->quiet_since_ms < TC_SETTLE_QUIET_MS && !at_max) return;
-  struct tc_settle_end end = {.line = st->line, .at_max = now - st->quiet_since_ms < TC_SETTLE_QUIET_MS,
+  struct tc_settle_end end = {.line = st->line,
+                              .at_max = now - st->quiet_since_ms < TC_SETTLE_QUIET_MS,
                               .ms = (long)(now - st->start_ms)};
   tc_case_result_add_settle(play->res, &end);
   tc__settle_stop(play);

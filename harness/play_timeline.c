@@ -31,8 +31,12 @@ void tc__timeline_init(struct tc_play *play) {
 
 static void emit(struct tc_play *play, int role, int conn, int64_t t_us, int from, int to,
                  const char *source) {
-  struct tc_transition t = {.t_us = (long)(t_us - play->t0_us), .role = role, .conn = conn,
-                            .from = from, .to = to, .source = source};
+  struct tc_transition t = {.t_us = (long)(t_us - play->t0_us),
+                            .role = role,
+                            .conn = conn,
+                            .from = from,
+                            .to = to,
+                            .source = source};
   tc_case_result_add_transition(play->res, &t);
   play->tl.conn[role][conn - 1].state = to;
   tc__lines_add(&play->lines, t_us, "%-7s %s -> %s%s", tc_role_name((enum tc_role)role),
@@ -56,8 +60,10 @@ static void apply_event(struct tc_play *play, int r, int c, const struct tc_trac
   switch (e->kind) {
   case TC_TRACE_STATE: apply_state(play, r, c, e); break;
   case TC_TRACE_SEND_RESET:
-    snprintf(reason, sizeof play->tl.reset_reason[r], "%s", e->reason[0] ? e->reason : "NOT_SPECIFIED");
-    tc__lines_add(&play->lines, e->t_us, "%-7s sends RST (%s)", tc_role_name((enum tc_role)r), reason);
+    snprintf(reason, sizeof play->tl.reset_reason[r], "%s",
+             e->reason[0] ? e->reason : "NOT_SPECIFIED");
+    tc__lines_add(&play->lines, e->t_us, "%-7s sends RST (%s)", tc_role_name((enum tc_role)r),
+                  reason);
     break;
   case TC_TRACE_RECV_RESET:
     tc__lines_add(&play->lines, e->t_us, "%-7s receives RST", tc_role_name((enum tc_role)r));
@@ -88,8 +94,10 @@ static void drain_trace(struct tc_play *play) {
   for (; tl->trace_seen < n; tl->trace_seen++) {
     const struct tc_trace_event *e = &ev[tl->trace_seen];
     int c, r = tc__links_owner(play->link, &e->tuple, &c);
-    if (r >= 0) apply_event(play, r, c, e);
-    else if (connects_pending(play) > 0 && tc__now_us() - e->t_us < TC__UNPLACED_WAIT_US) return;
+    if (r >= 0)
+      apply_event(play, r, c, e);
+    else if (connects_pending(play) > 0 && tc__now_us() - e->t_us < TC__UNPLACED_WAIT_US)
+      return;
   }
 }
 
@@ -107,8 +115,11 @@ static void drain_wire(struct tc_play *play) {
     const struct tc_segment *s = &seg[tl->wire_seen];
     struct tc_wire_seg w = {.t_us = (long)(s->t_us - play->t0_us),
                             .from = s->src.port == server_port ? TC_SERVER : TC_CLIENT,
-                            .sport = s->src.port, .dport = s->dst.port,
-                            .seq = s->seq, .ack = s->ack, .len = s->len,
+                            .sport = s->src.port,
+                            .dport = s->dst.port,
+                            .seq = s->seq,
+                            .ack = s->ack,
+                            .len = s->len,
                             .injected = s->ttl == TC_INJECT_TTL};
     snprintf(w.flags, sizeof w.flags, "%s", s->flags);
     tc_case_result_add_segment(play->res, &w);

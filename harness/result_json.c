@@ -149,10 +149,11 @@ static json_t *case_json(const tc_case_result *r) {
       (json_int_t)r->duration_ms, "loop_lag_ms", round_ms(r->loop_lag_ms), "isolation",
       r->isolation, "sysctls", sysctls_json(r), "observers", observers_json(r), "checks",
       array_of(r->checks, r->nchecks, sizeof *r->checks, check_one), "transitions",
-      array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one),
-      "segments", array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));
+      array_of(r->transitions, r->ntransitions, sizeof *r->transitions, transition_one), "segments",
+      array_of(r->segments, r->nsegments, sizeof *r->segments, segment_one));
   if (j == NULL) return NULL;
-  json_object_set_new(j, "settles", array_of(r->settles, r->nsettles, sizeof *r->settles, settle_one));
+  json_object_set_new(j, "settles",
+                      array_of(r->settles, r->nsettles, sizeof *r->settles, settle_one));
   json_object_set_new(j, "sources", sources_json(&r->sources));
   json_object_set_new(j, "steps", array_of(r->steps, r->nsteps, sizeof *r->steps, step_one));
   return add_extras(j, r);

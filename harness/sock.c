@@ -39,13 +39,11 @@ struct tc_tuple tc_tuple_mirror(const struct tc_tuple *t) {
 
 int tc_addr_equal(const struct tc_addr *a, const struct tc_addr *b) {
   size_t n = a->family == AF_INET6 ? 16 : 4;
-  return a->family == b->family && a->port == b->port &&
-         memcmp(a->bytes, b->bytes, n) == 0;
+  return a->family == b->family && a->port == b->port && memcmp(a->bytes, b->bytes, n) == 0;
 }
 
 const char *tc_timer_name(int timer) {
-  static const char *const names[] = {"none", "retransmit", "keepalive",
-                                      "timewait", "probe"};
+  static const char *const names[] = {"none", "retransmit", "keepalive", "timewait", "probe"};
   if (timer < 0 || timer > TC_TIMER_PROBE) return "?";
   return names[timer];
 }

@@ -53,7 +53,8 @@ static int no_field(const struct tep_event *ev, const char *name, tc_err *err) {
 static struct tep_format_field *field_in(struct tep_event *ev, struct tep_record *rec,
                                          const char *name) {
   struct tep_format_field *f = tep_find_field(ev, name);
-  if (f == NULL || (f->flags & TEP_FIELD_IS_DYNAMIC) || f->offset + f->size > rec->size) return NULL;
+  if (f == NULL || (f->flags & TEP_FIELD_IS_DYNAMIC) || f->offset + f->size > rec->size)
+    return NULL;
   return f;
 }
 
@@ -96,7 +97,8 @@ static int sk_tuple(struct tep_event *ev, struct tep_record *rec, struct tc_tupl
   if (family != AF_INET && family != AF_INET6) return -ENOENT;
   int v6 = family == AF_INET6;
   rc = addr_field(ev, rec, v6 ? "saddr_v6" : "saddr", (int)family, sport, &t->local, err);
-  if (rc == 0) rc = addr_field(ev, rec, v6 ? "daddr_v6" : "daddr", (int)family, dport, &t->remote, err);
+  if (rc == 0)
+    rc = addr_field(ev, rec, v6 ? "daddr_v6" : "daddr", (int)family, dport, &t->remote, err);
   return rc;
 }
 
@@ -105,7 +107,8 @@ int tc__trace_sockaddr(const uint8_t *b, size_t len, bool big_endian, struct tc_
   if (len < sizeof(struct sockaddr_in)) return -EPROTO;
   unsigned family = big_endian ? (unsigned)(b[0] << 8 | b[1]) : (unsigned)(b[1] << 8 | b[0]);
   if (family == 0) return -ENOENT;
-  if (family != AF_INET && (family != AF_INET6 || len < sizeof(struct sockaddr_in6))) return -EPROTO;
+  if (family != AF_INET && (family != AF_INET6 || len < sizeof(struct sockaddr_in6)))
+    return -EPROTO;
   size_t at = family == AF_INET ? offsetof(struct sockaddr_in, sin_addr)
                                 : offsetof(struct sockaddr_in6, sin6_addr);
   size_t port_at = offsetof(struct sockaddr_in, sin_port); /* same place in both */
@@ -176,8 +179,10 @@ static void reset_reason(struct tep_event *ev, struct tep_record *rec, char *buf
   buf[0] = '\0';
   if (field_in(ev, rec, "reason") == NULL || num(ev, rec, "reason", &r, NULL) < 0) return;
   const char *name = tc__trace_symbol(ev, "reason", r);
-  if (name != NULL) snprintf(buf, len, "%s", name);
-  else snprintf(buf, len, "%llu", r);
+  if (name != NULL)
+    snprintf(buf, len, "%s", name);
+  else
+    snprintf(buf, len, "%llu", r);
 }
 
 static int decode_state(struct tep_event *ev, struct tep_record *rec, struct tc_trace_event *out,
@@ -216,13 +221,10 @@ int tc__trace_decode(struct tep_event *ev, struct tep_record *rec, struct tc_tra
   unsigned long long sk;
   if (num(ev, rec, "skaddr", &sk, NULL) == 0) out->sk = sk;
   switch (out->kind) {
-  case TC_TRACE_STATE:
-    return decode_state(ev, rec, out, err);
-  case TC_TRACE_SEND_RESET:
-    return decode_send_reset(ev, rec, out, err);
+  case TC_TRACE_STATE: return decode_state(ev, rec, out, err);
+  case TC_TRACE_SEND_RESET: return decode_send_reset(ev, rec, out, err);
   case TC_TRACE_RECV_RESET:
-  case TC_TRACE_DESTROY:
-    return sk_tuple(ev, rec, &out->tuple, err);
+  case TC_TRACE_DESTROY: return sk_tuple(ev, rec, &out->tuple, err);
   }
   return -ENOENT;
 }
@@ -233,9 +235,7 @@ static bool has_port(const struct tc_tuple *t, uint16_t port) {
   return t->local.port == port || t->remote.port == port;
 }
 
-static bool complete(const struct tc_tuple *t) {
-  return t->local.port != 0 && t->remote.port != 0;
-}
+static bool complete(const struct tc_tuple *t) { return t->local.port != 0 && t->remote.port != 0; }
 
 bool tc__trace_wanted(const struct tc_trace_event *ev, size_t n, const struct tc_trace_event *e,
                       uint16_t port) {
@@ -283,7 +283,9 @@ static void fill_forward(struct tc_trace_event *ev, size_t i) {
 void tc__trace_fill_tuples(struct tc_trace_event *ev, size_t n, size_t first) {
   for (size_t i = first; i < n; i++) {
     if (ev[i].sk == 0) continue;
-    if (complete(&ev[i].tuple)) fill_back(ev, i);
-    else fill_forward(ev, i);
+    if (complete(&ev[i].tuple))
+      fill_back(ev, i);
+    else
+      fill_forward(ev, i);
   }
 }

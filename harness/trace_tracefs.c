@@ -294,8 +294,11 @@ static int read_cpu(struct tc_trace *t, int c, tc_err *err) {
     unsigned long long ts;
     for (void *data = kbuffer_read_event(t->kbuf, &ts); data != NULL;
          data = kbuffer_next_event(t->kbuf, &ts)) {
-      struct tep_record rec = {.ts = ts, .cpu = c, .data = data,
-                               .size = kbuffer_event_size(t->kbuf), .missed_events = missed};
+      struct tep_record rec = {.ts = ts,
+                               .cpu = c,
+                               .data = data,
+                               .size = kbuffer_event_size(t->kbuf),
+                               .missed_events = missed};
       missed = 0;
       on_record(tep_find_event(t->tep, tep_data_type(t->tep, &rec)), &rec, c, t);
     }

@@ -117,7 +117,8 @@ static double run_ss(unsigned port, int *lines) {
     for (ssize_t i = 0; i < n; i++) *lines += buf[i] == '\n';
   close(out[0]);
   int status = 0;
-  if (rc != 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  if (rc != 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return -1;
   return now_us() - t0;
 }
 
@@ -248,7 +249,8 @@ static void make_background(unsigned port, int pairs, struct holders *h) {
   h->n = 0;
   h->ctl = ctl[1];
   for (int left = pairs; left > 0; left -= per) {
-    if (h->n == MAX_HOLDERS) fail("RLIMIT_NOFILE too low: more than 64 processes would hold the background");
+    if (h->n == MAX_HOLDERS)
+      fail("RLIMIT_NOFILE too low: more than 64 processes would hold the background");
     pid_t pid = fork();
     if (pid < 0) die("fork");
     if (pid == 0) {
@@ -306,8 +308,9 @@ static void time_observer(const char *name, const struct tc_query *q, const int 
     int rc = tc_observer_snapshot(obs, q, n, s, &err);
     double us = now_us() - t0;
     for (size_t j = 0; rc == 0 && j < n; j++)
-      if (s[j].state != want[j]) rc = tc_errf(&err, -EPROTO, "query %zu: expected %s but got %s", j,
-                                              tc_state_name(want[j]), tc_state_name(s[j].state));
+      if (s[j].state != want[j])
+        rc = tc_errf(&err, -EPROTO, "query %zu: expected %s but got %s", j, tc_state_name(want[j]),
+                     tc_state_name(s[j].state));
     if (rc < 0) {
       fprintf(stderr, "bench_snapshot: %s: %s\n", name, err.msg);
       exit(2);
@@ -346,8 +349,8 @@ static void make_case(unsigned port, struct tc_query *q, int *want) {
 }
 
 /* diag, procfs and ss, one after the other, on the same sockets. */
-static void measure(const struct opts *o, struct spawner *sp, const struct tc_query *q, const int *want,
-                    struct timing t[3]) {
+static void measure(const struct opts *o, struct spawner *sp, const struct tc_query *q,
+                    const int *want, struct timing t[3]) {
   t[0].name = "diag (sock_diag)";
   time_observer("diag", q, want, NQ, o->diag_reps, &t[0]);
   t[1].name = "procfs (/proc/net/tcp)";
@@ -355,22 +358,27 @@ static void measure(const struct opts *o, struct spawner *sp, const struct tc_qu
   t[2].name = "ss -tan (a process)";
   int lines = time_ss(sp, o->port, o->ss_reps, &t[2]);
   if (lines != NQ + 1) {
-    fprintf(stderr, "bench_snapshot: expected ss to print a header and %d sockets but got %d lines\n", NQ, lines);
+    fprintf(stderr,
+            "bench_snapshot: expected ss to print a header and %d sockets but got %d lines\n", NQ,
+            lines);
     exit(2);
   }
 }
 
 static const char *fmt_us(double us, char *buf, size_t len) {
-  if (us < 1000) snprintf(buf, len, "%.1f us", us);
-  else snprintf(buf, len, "%.2f ms", us / 1000);
+  if (us < 1000)
+    snprintf(buf, len, "%.1f us", us);
+  else
+    snprintf(buf, len, "%.2f ms", us / 1000);
   return buf;
 }
 
 static void print_table(const struct opts *o, struct timing alone[3], struct timing crowd[3]) {
   char a[32], b[32], c[32];
-  printf("snapshot of %d sockets: listener 127.0.0.1:%u and both ends of one connection\n", NQ, o->port);
-  printf("crowd: + %d background connections (%d sockets) in the same network namespace\n\n", o->pairs,
-         2 * o->pairs);
+  printf("snapshot of %d sockets: listener 127.0.0.1:%u and both ends of one connection\n", NQ,
+         o->port);
+  printf("crowd: + %d background connections (%d sockets) in the same network namespace\n\n",
+         o->pairs, 2 * o->pairs);
   printf("%-24s %5s  %12s  %12s  %10s  %12s\n", "method", "reps", "alone median", "crowd median",
          "crowd p90", "crowd / diag");
   for (int i = 0; i < 3; i++)
@@ -382,14 +390,16 @@ static void print_table(const struct opts *o, struct timing alone[3], struct tim
 static int goals(const struct timing crowd[3]) {
   double ss = crowd[2].median / crowd[0].median, procfs = crowd[1].median / crowd[0].median;
   int ok = ss >= GOAL_SS && procfs >= GOAL_PROCFS;
-  printf("\nwith the crowd: ss/diag %.1fx (goal >= %.0fx), procfs/diag %.1fx (goal >= %.0fx): %s\n", ss, GOAL_SS,
-         procfs, GOAL_PROCFS, ok ? "goals met" : "GOAL MISSED");
+  printf("\nwith the crowd: ss/diag %.1fx (goal >= %.0fx), procfs/diag %.1fx (goal >= %.0fx): %s\n",
+         ss, GOAL_SS, procfs, GOAL_PROCFS, ok ? "goals met" : "GOAL MISSED");
   return ok ? 0 : 1;
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: bench_snapshot [--pairs N] [--diag-reps N] [--procfs-reps N] [--ss-reps N]\n"
-                  "                      [--port P] [--anywhere]   (run it through scripts/bench-observers)\n");
+  fprintf(
+      stderr,
+      "usage: bench_snapshot [--pairs N] [--diag-reps N] [--procfs-reps N] [--ss-reps N]\n"
+      "                      [--port P] [--anywhere]   (run it through scripts/bench-observers)\n");
   exit(2);
 }
 
@@ -401,16 +411,26 @@ static int reps_arg(const char *v, int lo, int hi) {
 }
 
 static struct opts parse_args(int argc, char **argv) {
-  struct opts o = {.pairs = 10000, .diag_reps = 200, .procfs_reps = 20, .ss_reps = 20, .port = 7000};
+  struct opts o = {
+      .pairs = 10000, .diag_reps = 200, .procfs_reps = 20, .ss_reps = 20, .port = 7000};
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(argv[i], "--anywhere") == 0) { o.anywhere = 1; continue; }
-    if (strcmp(argv[i], "--pairs") == 0) o.pairs = reps_arg(v, 0, 30000);
-    else if (strcmp(argv[i], "--diag-reps") == 0) o.diag_reps = reps_arg(v, 10, MAX_REPS);
-    else if (strcmp(argv[i], "--procfs-reps") == 0) o.procfs_reps = reps_arg(v, 10, MAX_REPS);
-    else if (strcmp(argv[i], "--ss-reps") == 0) o.ss_reps = reps_arg(v, 10, MAX_REPS);
-    else if (strcmp(argv[i], "--port") == 0) o.port = (unsigned)reps_arg(v, 1, 30000);
-    else usage();
+    if (strcmp(argv[i], "--anywhere") == 0) {
+      o.anywhere = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--pairs") == 0)
+      o.pairs = reps_arg(v, 0, 30000);
+    else if (strcmp(argv[i], "--diag-reps") == 0)
+      o.diag_reps = reps_arg(v, 10, MAX_REPS);
+    else if (strcmp(argv[i], "--procfs-reps") == 0)
+      o.procfs_reps = reps_arg(v, 10, MAX_REPS);
+    else if (strcmp(argv[i], "--ss-reps") == 0)
+      o.ss_reps = reps_arg(v, 10, MAX_REPS);
+    else if (strcmp(argv[i], "--port") == 0)
+      o.port = (unsigned)reps_arg(v, 1, 30000);
+    else
+      usage();
     i++;
   }
   return o;
@@ -419,7 +439,8 @@ static struct opts parse_args(int argc, char **argv) {
 int main(int argc, char **argv) {
   struct opts o = parse_args(argc, argv);
   if (!o.anywhere && !fresh_netns()) {
-    fprintf(stderr, "bench_snapshot: this network namespace already has TCP sockets: run scripts/bench-observers,\n"
+    fprintf(stderr, "bench_snapshot: this network namespace already has TCP sockets: run "
+                    "scripts/bench-observers,\n"
                     "  which makes a fresh one (or pass --anywhere)\n");
     return 2;
   }

@@ -29,9 +29,7 @@ char *th_read_file(const char *path) {
   return buf;
 }
 
-static int decode_status(int st) {
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+static int decode_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
 
 static pid_t spawn_to(char *const argv[], const char *out, const char *err) {
   pid_t pid = fork();

@@ -747,7 +747,9 @@ Test(network, bad_network_statements) {
 
 Test(network, drop_at_output) {
   tc_case c;
-  parse_ok("t.case", HEAD "server listen\ndrop s>c . at=output count=2\ndrop c>s F.\nexpect server LISTEN\n", &c);
+  parse_ok("t.case",
+           HEAD "server listen\ndrop s>c . at=output count=2\ndrop c>s F.\nexpect server LISTEN\n",
+           &c);
   cr_assert(c.steps[1].u.drop.at_output);
   cr_assert_eq(c.steps[1].u.drop.count, 2);
   cr_assert(!c.steps[2].u.drop.at_output);
@@ -844,10 +846,12 @@ Test(reject, gone_with_queues) {
 Test(reject, unknown_queue_option) {
   assert_rejects(HEAD "expect client ESTABLISHED rq=5\n",
                  "t.case:2: unknown option 'rq=5' for a state checkpoint "
-                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR, since=DIR:FLAGS or conn=N)");
+                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR, "
+                 "since=DIR:FLAGS or conn=N)");
   assert_rejects(HEAD "expect client ESTABLISHED recvq\n",
                  "t.case:2: unknown option 'recvq' for a state checkpoint "
-                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR, since=DIR:FLAGS or conn=N)");
+                 "(expected recvq=N, sendq=N, recvq>N, sendq>N, left>DUR, left<DUR, "
+                 "since=DIR:FLAGS or conn=N)");
 }
 
 Test(reject, queue_value_not_a_count) {

@@ -31,11 +31,12 @@ static void teardown(void) {
 
 TestSuite(cleanup, .init = setup, .fini = teardown);
 
-static const char long_case[] =
-    "case long\nserver listen\nclient connect\nserver accept\nwait 30s\nexpect server ESTABLISHED\n";
+static const char long_case[] = "case long\nserver listen\nclient connect\nserver accept\nwait "
+                                "30s\nexpect server ESTABLISHED\n";
 
 Test(cleanup, step_timeout_is_an_error_naming_the_step_and_leaves_no_peer) {
-  char *c = th_write_file(dir, "hang.case", "case hang\nserver listen\nserver accept\nexpect server ESTABLISHED\n");
+  char *c = th_write_file(dir, "hang.case",
+                          "case hang\nserver listen\nserver accept\nexpect server ESTABLISHED\n");
   struct th_out o;
   /* Long enough for 'server listen' (a peer to start) on a loaded machine
    * under the sanitizers, which took more than 300 ms there. */
@@ -57,7 +58,8 @@ static pid_t start_long_run(const char *json) {
   char *argv[] = {bin, "run", "--json", (char *)json, c, NULL};
   int want = 3 + (geteuid() == 0 && HAS_NETNS);
   pid_t pid = th_spawn(argv);
-  cr_assert_eq(th_wait_count(bin, want, 10000), want, "runner, two peers (and the namespace holder) should run");
+  cr_assert_eq(th_wait_count(bin, want, 10000), want,
+               "runner, two peers (and the namespace holder) should run");
   free(c);
   return pid;
 }
@@ -93,8 +95,10 @@ static const char fault_case[] =
 /* Pid of the process running bin with `word` as its first argument. */
 static pid_t pid_running(const char *word) {
   char cmd[700], line[64] = "";
-  snprintf(cmd, sizeof cmd, "for p in /proc/[0-9]*; do [ \"$(readlink $p/exe)\" = '%s' ] && "
-           "tr '\\0' ' ' < $p/cmdline | grep -q ' %s' && basename $p; done 2>/dev/null | head -n1", bin, word);
+  snprintf(cmd, sizeof cmd,
+           "for p in /proc/[0-9]*; do [ \"$(readlink $p/exe)\" = '%s' ] && "
+           "tr '\\0' ' ' < $p/cmdline | grep -q ' %s' && basename $p; done 2>/dev/null | head -n1",
+           bin, word);
   FILE *f = popen(cmd, "r");
   if (fgets(line, sizeof line, f) == NULL) line[0] = '\0';
   pclose(f);
@@ -115,7 +119,8 @@ static pid_t start_fault_run(char *netns, size_t len) {
   char *c = th_write_file(dir, "fault.case", fault_case);
   char *argv[] = {bin, "run", c, NULL};
   pid_t pid = th_spawn(argv);
-  cr_assert_eq(th_wait_count(bin, 4, 10000), 4, "runner, two peers and the namespace holder should run");
+  cr_assert_eq(th_wait_count(bin, 4, 10000), 4,
+               "runner, two peers and the namespace holder should run");
   pid_t holder = pid_running("__netns");
   cr_assert_gt(holder, 0);
   char link[64];
@@ -124,9 +129,13 @@ static pid_t start_fault_run(char *netns, size_t len) {
   cr_assert_gt(n, 0);
   netns[n] = '\0';
   /* the drop step has made its table inside the namespace, not outside */
-  for (int i = 0; i < 50 && !shell_ok("nsenter --net=%s nft list tables | grep -q tcpclose", link); i++) usleep(20000);
-  cr_assert(shell_ok("nsenter --net=%s nft list tables | grep -q tcpclose", link), "no nft table in the case's namespace");
-  cr_assert(!shell_ok("nft list tables 2>/dev/null | grep -q tcpclose"), "an nft table leaked to the host");
+  for (int i = 0; i < 50 && !shell_ok("nsenter --net=%s nft list tables | grep -q tcpclose", link);
+       i++)
+    usleep(20000);
+  cr_assert(shell_ok("nsenter --net=%s nft list tables | grep -q tcpclose", link),
+            "no nft table in the case's namespace");
+  cr_assert(!shell_ok("nft list tables 2>/dev/null | grep -q tcpclose"),
+            "an nft table leaked to the host");
   free(c);
   return pid;
 }
@@ -134,19 +143,24 @@ static pid_t start_fault_run(char *netns, size_t len) {
 static void assert_nothing_left(const char *netns) {
   cr_assert_eq(th_wait_count(bin, 0, 10000), 0, "a process of the run is left");
   char cmd[300];
-  snprintf(cmd, sizeof cmd, "for p in /proc/[0-9]*; do readlink $p/ns/net; done 2>/dev/null | grep -qx '%s'", netns);
+  snprintf(cmd, sizeof cmd,
+           "for p in /proc/[0-9]*; do readlink $p/ns/net; done 2>/dev/null | grep -qx '%s'", netns);
   cr_assert_neq(system(cmd), 0, "the case's namespace %s is still held", netns);
-  cr_assert(!shell_ok("nft list tables 2>/dev/null | grep -q tcpclose"), "an nft table is left on the host");
+  cr_assert(!shell_ok("nft list tables 2>/dev/null | grep -q tcpclose"),
+            "an nft table is left on the host");
 }
 
 static int instances_of(pid_t pid) {
   char cmd[200];
-  snprintf(cmd, sizeof cmd, "ls /sys/kernel/tracing/instances 2>/dev/null | grep -c '^tcpclose-%d-' >/dev/null", (int)pid);
+  snprintf(cmd, sizeof cmd,
+           "ls /sys/kernel/tracing/instances 2>/dev/null | grep -c '^tcpclose-%d-' >/dev/null",
+           (int)pid);
   return system(cmd) == 0;
 }
 
 Test(cleanup, interrupted_run_leaves_no_namespace_table_or_instance) {
-  if (geteuid() != 0 || !HAS_NETNS) cr_skip_test("needs root and a build with namespaces (nftables)");
+  if (geteuid() != 0 || !HAS_NETNS)
+    cr_skip_test("needs root and a build with namespaces (nftables)");
   char netns[64];
   pid_t pid = start_fault_run(netns, sizeof netns);
   kill(pid, SIGINT);
@@ -157,7 +171,8 @@ Test(cleanup, interrupted_run_leaves_no_namespace_table_or_instance) {
 
 /* A SIGKILLed runner cannot remove its tracing instance: the next run does. */
 Test(cleanup, killed_run_leaves_no_namespace_and_the_next_run_reaps_its_instance) {
-  if (geteuid() != 0 || !HAS_NETNS) cr_skip_test("needs root and a build with namespaces (nftables)");
+  if (geteuid() != 0 || !HAS_NETNS)
+    cr_skip_test("needs root and a build with namespaces (nftables)");
   char netns[64];
   pid_t pid = start_fault_run(netns, sizeof netns);
   kill(pid, SIGKILL);

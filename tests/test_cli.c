@@ -19,9 +19,7 @@ static const char good_case[] =
 static char *dir;
 
 static void setup(void) { dir = th_tmpdir(); }
-static void teardown(void) {
-  th_rmtree(dir);
-}
+static void teardown(void) { th_rmtree(dir); }
 
 TestSuite(cli, .init = setup, .fini = teardown);
 
@@ -39,7 +37,10 @@ Test(cli, malformed_case_is_one_line_exit_2_and_writes_nothing) {
   char *argv[] = {TCPCLOSE_BIN, "run", "--json", json, bad, NULL};
   cr_assert_eq(th_run(argv, &o), 2);
   char want[700];
-  snprintf(want, sizeof want, "%s:3: unknown action 'sned' for client (expected listen, connect, accept, send, recv, shutdown, close, exit, kill, exec, signal, serve or churn)\n", bad);
+  snprintf(want, sizeof want,
+           "%s:3: unknown action 'sned' for client (expected listen, connect, accept, send, recv, "
+           "shutdown, close, exit, kill, exec, signal, serve or churn)\n",
+           bad);
   cr_assert_str_eq(o.err, want);
   cr_assert_str_eq(o.out, "");
   cr_assert_null(th_read_file(json), "a bad case must not write results");
@@ -53,7 +54,9 @@ Test(cli, bad_case_keeps_previous_results_file) {
   struct th_out o;
   char *argv[] = {TCPCLOSE_BIN, "run", "--json", json, bad, NULL};
   cr_assert_eq(th_run(argv, &o), 2);
-  cr_assert(strstr(o.err, "bad.case:1: the file must start with 'case NAME' (got 'expect')") != NULL, "%s", o.err);
+  cr_assert(strstr(o.err, "bad.case:1: the file must start with 'case NAME' (got 'expect')") !=
+                NULL,
+            "%s", o.err);
   char *now = th_read_file(json);
   cr_assert_str_eq(now, "{\"previous\": true}\n");
   free(now);
@@ -70,7 +73,8 @@ Test(cli, unknown_option_and_command_exit_2) {
   th_out_free(&o);
   char *a2[] = {TCPCLOSE_BIN, "frobnicate", NULL};
   cr_assert_eq(th_run(a2, &o), 2);
-  cr_assert_str_eq(o.err, "tcpclose: unknown command 'frobnicate' (expected run, check, list, compare, report, grid or probe; see --help)\n");
+  cr_assert_str_eq(o.err, "tcpclose: unknown command 'frobnicate' (expected run, check, list, "
+                          "compare, report, grid or probe; see --help)\n");
   th_out_free(&o);
   char *a3[] = {TCPCLOSE_BIN, "run", "--timeout", "5", NULL};
   cr_assert_eq(th_run(a3, &o), 2);
@@ -91,7 +95,8 @@ Test(cli, missing_file_and_unwritable_results_exit_2) {
   char *good = th_write_file(dir, "good.case", good_case);
   char *a2[] = {TCPCLOSE_BIN, "run", "--json", "/nonexistent/r.json", good, NULL};
   cr_assert_eq(th_run(a2, &o), 2);
-  cr_assert_str_eq(o.err, "tcpclose run: --json /nonexistent/r.json: cannot write in '/nonexistent': No such file or directory\n");
+  cr_assert_str_eq(o.err, "tcpclose run: --json /nonexistent/r.json: cannot write in "
+                          "'/nonexistent': No such file or directory\n");
   cr_assert_str_eq(o.out, "", "nothing may run before the results file is known writable");
   th_out_free(&o);
   free(good);
@@ -118,14 +123,16 @@ Test(cli, passing_run_prints_summary_and_writes_results) {
 }
 
 Test(cli, failing_checkpoint_prints_expected_and_observed_exit_1) {
-  char *bad = th_write_file(dir, "wrong.case",
-                            "case wrong\nserver listen\nclient connect\nserver accept\nclient close\n"
-                            "settle\nexpect client TIME_WAIT\n");
+  char *bad =
+      th_write_file(dir, "wrong.case",
+                    "case wrong\nserver listen\nclient connect\nserver accept\nclient close\n"
+                    "settle\nexpect client TIME_WAIT\n");
   struct th_out o;
   char *argv[] = {TCPCLOSE_BIN, "run", bad, NULL};
   cr_assert_eq(th_run(argv, &o), 1);
   char want[700];
-  snprintf(want, sizeof want, "      %s:7: expected client TIME_WAIT but got FIN_WAIT2 recvq=0 sendq=0\n", bad);
+  snprintf(want, sizeof want,
+           "      %s:7: expected client TIME_WAIT but got FIN_WAIT2 recvq=0 sendq=0\n", bad);
   cr_assert(strstr(o.out, want) != NULL, "%s", o.out);
   cr_assert(strstr(o.out, "\n0 passed, 1 failed\n") != NULL, "%s", o.out);
   th_out_free(&o);
@@ -146,7 +153,9 @@ Test(cli, filter_selects_cases_and_rejects_no_match) {
 }
 
 Test(cli, check_and_list) {
-  char *good = th_write_file(dir, "good.case", "case good\nabout It shows a thing.\nserver listen\nexpect server LISTEN\n");
+  char *good =
+      th_write_file(dir, "good.case",
+                    "case good\nabout It shows a thing.\nserver listen\nexpect server LISTEN\n");
   struct th_out o;
   char *a1[] = {TCPCLOSE_BIN, "check", good, NULL};
   cr_assert_eq(th_run(a1, &o), 0);
@@ -155,7 +164,8 @@ Test(cli, check_and_list) {
   char *a2[] = {TCPCLOSE_BIN, "list", good, NULL};
   cr_assert_eq(th_run(a2, &o), 0);
   cr_assert_eq(count_lines(o.out), 1);
-  cr_assert(strncmp(o.out, "good ", 5) == 0 && strstr(o.out, "It shows a thing.") != NULL, "%s", o.out);
+  cr_assert(strncmp(o.out, "good ", 5) == 0 && strstr(o.out, "It shows a thing.") != NULL, "%s",
+            o.out);
   th_out_free(&o);
   free(good);
 }

@@ -19,9 +19,7 @@
 static char *dir;
 
 static void setup(void) { dir = th_tmpdir(); }
-static void teardown(void) {
-  th_rmtree(dir);
-}
+static void teardown(void) { th_rmtree(dir); }
 
 TestSuite(crosscheck, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -41,7 +39,8 @@ static size_t tcpdump_flags(const char *text, unsigned server_port, char out[][1
     unsigned sport;
     char flags[12];
     const char *ip = strstr(l, "127.0.0.1."), *fl = strstr(l, "Flags [");
-    if (!ip || !fl || sscanf(ip, "127.0.0.1.%u", &sport) != 1 || sscanf(fl, "Flags [%11[^]]", flags) != 1)
+    if (!ip || !fl || sscanf(ip, "127.0.0.1.%u", &sport) != 1 ||
+        sscanf(fl, "Flags [%11[^]]", flags) != 1)
       continue;
     snprintf(out[n++], 16, "%s %s", sport == server_port ? "s>c" : "c>s", flags);
   }
@@ -55,7 +54,8 @@ static json_t *play_captured(const char *casefile, char **dump) {
   snprintf(cmd, sizeof cmd,
            "tcpdump -i lo -nn -l tcp >'%s' 2>'%s.err' & pid=$!; "
            "for i in $(seq 100); do grep -q listening '%s.err' && break; sleep 0.05; done; "
-           "'%s' run --no-netns --json '%s' '%s' >/dev/null; rc=$?; sleep 0.3; kill -INT $pid; wait $pid; exit $rc",
+           "'%s' run --no-netns --json '%s' '%s' >/dev/null; rc=$?; sleep 0.3; kill -INT $pid; "
+           "wait $pid; exit $rc",
            pcap_txt, pcap_txt, pcap_txt, TCPCLOSE_BIN, json, casefile);
   cr_assert_eq(system(cmd), 0, "tcpclose run failed on %s", casefile);
   *dump = th_read_file(pcap_txt);

@@ -116,7 +116,8 @@ Test(netstat_freebsd, time_wait_on_loopback) {
 
 Test(netstat_freebsd, established_with_1154_bytes_unacknowledged) {
   struct tc_sock s = parse_ok(&fb_milter, "   1154 ", BSD);
-  assert_sock(&s, TC_STATE_ESTABLISHED, AF_INET, "192.168.28.10:443", "192.168.67.236:53978", 0, 1154);
+  assert_sock(&s, TC_STATE_ESTABLISHED, AF_INET, "192.168.28.10:443", "192.168.67.236:53978", 0,
+              1154);
 }
 
 Test(netstat_freebsd, last_ack_and_syn_rcvd) {
@@ -336,7 +337,8 @@ Test(netstat_layouts, headers_and_garbage_are_rejected) {
   };
   struct tc_sock s;
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    cr_assert_eq(tc_netstat_parse_line(bad[i], TC_NETSTAT_ANY, &s), -EINVAL, "accepted: '%s'", bad[i]);
+    cr_assert_eq(tc_netstat_parse_line(bad[i], TC_NETSTAT_ANY, &s), -EINVAL, "accepted: '%s'",
+                 bad[i]);
 }
 
 Test(netstat_layouts, state_names_of_each_system) {
@@ -387,8 +389,10 @@ static struct tc_addr local_of(int fd) {
   struct tc_addr a;
   cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
   int v6 = ss.ss_family == AF_INET6;
-  const void *ip = v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr : (void *)&((struct sockaddr_in *)&ss)->sin_addr;
-  unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+  const void *ip = v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                      : (void *)&((struct sockaddr_in *)&ss)->sin_addr;
+  unsigned port =
+      ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
   inet_ntop(ss.ss_family, ip, host, sizeof host);
   cr_assert_eq(tc_addr_parse(host, port, &a), 0);
   return a;
@@ -401,8 +405,10 @@ static void make_pair(int family, struct pair *p) {
   struct sockaddr_storage ss = {0};
   socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
   ss.ss_family = (sa_family_t)family;
-  if (family == AF_INET6) ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-  else ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (family == AF_INET6)
+    ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+  else
+    ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   p->listener = socket(family, SOCK_STREAM, 0);
   cr_assert_eq(bind(p->listener, (struct sockaddr *)&ss, len), 0);
   cr_assert_eq(listen(p->listener, 4), 0);
@@ -441,10 +447,11 @@ static void observe_pair(int family) {
   snapshot_with("procfs", &p, pf);
   int want[3] = {TC_STATE_LISTEN, TC_STATE_FIN_WAIT2, TC_STATE_CLOSE_WAIT};
   for (int i = 0; i < 3; i++) {
-    cr_assert_eq(ns[i].state, want[i], "query %d: expected %s but got %s", i, tc_state_name(want[i]),
-                 tc_state_name(ns[i].state));
+    cr_assert_eq(ns[i].state, want[i], "query %d: expected %s but got %s", i,
+                 tc_state_name(want[i]), tc_state_name(ns[i].state));
     cr_assert_eq(ns[i].state, pf[i].state);
-    cr_assert_eq(ns[i].recvq, pf[i].recvq, "query %d: netstat recvq %u, procfs %u", i, ns[i].recvq, pf[i].recvq);
+    cr_assert_eq(ns[i].recvq, pf[i].recvq, "query %d: netstat recvq %u, procfs %u", i, ns[i].recvq,
+                 pf[i].recvq);
     cr_assert_eq(ns[i].sendq, pf[i].sendq);
     cr_assert(tc_addr_equal(&ns[i].tuple.local, &pf[i].tuple.local));
     cr_assert(tc_addr_equal(&ns[i].tuple.remote, &pf[i].tuple.remote));

@@ -19,21 +19,29 @@ static tc_case_result cases[2];
 static const struct tc_host host = {"linux", "6.18.0-test", "x86_64"};
 
 static void make_results(void) {
-  struct tc_sock s = {.state = TC_STATE_CLOSE_WAIT, .recvq = 22, .sendq = 0,
-                      .timer = 0, .timer_ms = 0, .retransmits = 0, .inode = 7121};
+  struct tc_sock s = {.state = TC_STATE_CLOSE_WAIT,
+                      .recvq = 22,
+                      .sendq = 0,
+                      .timer = 0,
+                      .timer_ms = 0,
+                      .retransmits = 0,
+                      .inode = 7121};
   tc_addr_parse("127.0.0.1", 54849, &s.tuple.local);
   tc_addr_parse("127.0.0.1", 44200, &s.tuple.remote);
   cases[0].name = strdup("one");
   cases[0].file = strdup("cases/one.case");
   cases[0].observer = "procfs";
   cases[0].duration_ms = 160;
-  tc_case_result_add_check(&cases[0], 20, "expect server CLOSE_WAIT recvq=22", "CLOSE_WAIT recvq=22 sendq=0", 1, &s);
+  tc_case_result_add_check(&cases[0], 20, "expect server CLOSE_WAIT recvq=22",
+                           "CLOSE_WAIT recvq=22 sendq=0", 1, &s);
   tc_case_result_add_check(&cases[0], 21, "expect client eof", "eof", 1, NULL);
-  tc_case_result_add_check(&cases[0], 22, "expect wire c>s F.", "skipped: wire capture: no", 0, NULL);
+  tc_case_result_add_check(&cases[0], 22, "expect wire c>s F.", "skipped: wire capture: no", 0,
+                           NULL);
   tc_case_result_skip_last(&cases[0]);
   cases[0].transitions_by.name = "tracefs";
   cases[0].wire_by.why_not = strdup("wire capture: no");
-  struct tc_transition t = {.t_us = 1500, .role = 1, .from = TC_STATE_LAST_ACK, .to = TC_STATE_GONE, .source = "trace"};
+  struct tc_transition t = {
+      .t_us = 1500, .role = 1, .from = TC_STATE_LAST_ACK, .to = TC_STATE_GONE, .source = "trace"};
   tc_case_result_add_transition(&cases[0], &t);
   struct tc_wire_seg w = {.t_us = 1400, .from = 0, .flags = "F.", .seq = 22, .ack = 1, .len = 0};
   tc_case_result_add_segment(&cases[0], &w);
@@ -66,8 +74,12 @@ static json_t *write_and_load(const char *path) {
   return root;
 }
 
-static const char *str(json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
-static json_int_t num(json_t *o, const char *key) { return json_integer_value(json_object_get(o, key)); }
+static const char *str(json_t *o, const char *key) {
+  return json_string_value(json_object_get(o, key));
+}
+static json_int_t num(json_t *o, const char *key) {
+  return json_integer_value(json_object_get(o, key));
+}
 
 Test(results, file_has_tool_schema_and_host) {
   char path[600];
@@ -115,7 +127,8 @@ Test(results, cases_keep_verdict_reason_checks_and_socket) {
   cr_assert(json_is_true(json_object_get(k2, "skipped")));
   cr_assert_str_eq(str(c1, "verdict"), "fail");
   cr_assert_str_eq(str(c1, "reason"), "line 9: expect client TIME_WAIT: got gone");
-  cr_assert(json_is_false(json_object_get(json_array_get(json_object_get(c1, "checks"), 0), "pass")));
+  cr_assert(
+      json_is_false(json_object_get(json_array_get(json_object_get(c1, "checks"), 0), "pass")));
   json_decref(root);
 }
 
@@ -129,7 +142,8 @@ static int entries(const char *d) {
 }
 
 Test(results, write_replaces_whole_file_and_leaves_no_temporary) {
-  char *path = th_write_file(dir, "r.json", "old content that is much longer than nothing at all\n");
+  char *path =
+      th_write_file(dir, "r.json", "old content that is much longer than nothing at all\n");
   json_t *root = write_and_load(path);
   json_decref(root);
   cr_assert_eq(entries(dir), 1, "only r.json may remain in the directory");
@@ -165,7 +179,9 @@ Test(results, timeline_transitions_and_segments) {
   cr_assert_eq(num(s, "seq"), 22);
   cr_assert_eq(num(s, "ack"), 1);
   cr_assert_eq(num(s, "t_us"), 1400);
-  cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(root, "cases"), 1), "segments")), 0);
+  cr_assert_eq(json_array_size(
+                   json_object_get(json_array_get(json_object_get(root, "cases"), 1), "segments")),
+               0);
   json_decref(root);
 }
 

@@ -21,7 +21,8 @@ static int check_order(const char *out, const char *kind, int *lines) {
     double t;
     char word[16];
     if (sscanf(l, " %lf ms %15s", &t, word) != 2) continue;
-    cr_assert_geq(t, last, "timeline line out of order: %.3f ms after %.3f ms:\n%.120s", t, last, l);
+    cr_assert_geq(t, last, "timeline line out of order: %.3f ms after %.3f ms:\n%.120s", t, last,
+                  l);
     last = t;
     (*lines)++;
     n += strcmp(word, kind) == 0;

@@ -453,8 +453,10 @@ Test(trace_list, no_tuple_crosses_a_destroy) {
 }
 
 Test(trace_list, a_batch_is_sorted_by_time_keeping_ties_in_order) {
-  struct tc_trace_event ev[5] = {{.t_us = 5, .from = 0}, {.t_us = 7, .from = 1},
-                                 {.t_us = 3, .from = 2}, {.t_us = 7, .from = 3},
+  struct tc_trace_event ev[5] = {{.t_us = 5, .from = 0},
+                                 {.t_us = 7, .from = 1},
+                                 {.t_us = 3, .from = 2},
+                                 {.t_us = 7, .from = 3},
                                  {.t_us = 1, .from = 4}};
   tc__trace_order(ev, 5, 1); /* ev[0] was published by an earlier poll */
   int order[5];
@@ -502,7 +504,8 @@ static int count_mounts(void) {
 }
 
 static void need_tracefs(void) {
-  if (geteuid() != 0) cr_skip_test("tracefs instances need root; running as uid %d", (int)geteuid());
+  if (geteuid() != 0)
+    cr_skip_test("tracefs instances need root; running as uid %d", (int)geteuid());
   if (!tracefs_mounted(tracing, sizeof tracing))
     cr_skip_test("tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)");
 }
@@ -536,10 +539,11 @@ static struct tc_tuple tuple_of(int fd) {
 
 /* A connected pair on the listener's port: *client and *server. */
 static void connect_pair(int listener, uint16_t port, int *client, int *server) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  struct sockaddr_in a = {
+      .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   *client = socket(AF_INET, SOCK_STREAM, 0);
-  cr_assert_eq(connect(*client, (struct sockaddr *)&a, sizeof a), 0, "connect: %s", strerror(errno));
+  cr_assert_eq(connect(*client, (struct sockaddr *)&a, sizeof a), 0, "connect: %s",
+               strerror(errno));
   *server = accept(listener, NULL, NULL);
   cr_assert_geq(*server, 0, "accept: %s", strerror(errno));
 }
@@ -577,10 +581,9 @@ static const struct tc_trace_event *poll_for(tc_trace *tr, const struct tc_tuple
 /* Every event is in CLOCK_MONOTONIC order and between t0 and t1. */
 static void assert_times(const struct tc_trace_event *ev, size_t n, int64_t t0, int64_t t1) {
   for (size_t i = 0; i < n; i++) {
-    cr_assert(ev[i].t_us >= t0 && ev[i].t_us <= t1, "event %zu at %lld us, outside [%lld, %lld]",
-              i, (long long)ev[i].t_us, (long long)t0, (long long)t1);
-    if (i > 0)
-      cr_assert_geq(ev[i].t_us, ev[i - 1].t_us, "event %zu goes back in time", i);
+    cr_assert(ev[i].t_us >= t0 && ev[i].t_us <= t1, "event %zu at %lld us, outside [%lld, %lld]", i,
+              (long long)ev[i].t_us, (long long)t0, (long long)t1);
+    if (i > 0) cr_assert_geq(ev[i].t_us, ev[i - 1].t_us, "event %zu goes back in time", i);
   }
 }
 
@@ -626,7 +629,8 @@ Test(trace_live, normal_close_as_the_kernel_tells_it) {
                    "LISTEN->SYN_RECV SYN_RECV->ESTABLISHED ESTABLISHED->CLOSE_WAIT "
                    "CLOSE_WAIT->LAST_ACK LAST_ACK->CLOSE");
   cr_assert(!has_event(ev, n, &ct, TC_TRACE_SEND_RESET, -1) &&
-            !has_event(ev, n, &st, TC_TRACE_SEND_RESET, -1), "a normal close sends no RST");
+                !has_event(ev, n, &st, TC_TRACE_SEND_RESET, -1),
+            "a normal close sends no RST");
   assert_times(ev, n, t0, t1);
   close_trace();
   close(listener);
@@ -681,8 +685,7 @@ Test(trace_live, close_with_unread_data_resets_abort_on_close) {
   const struct tc_trace_event *ev = poll_for(tr, &ct, TC_TRACE_RECV_RESET, -1, &n);
   ev = poll_for(tr, &st, TC_TRACE_SEND_RESET, -1, &n);
   for (size_t i = 0; i < n; i++)
-    if (ev[i].kind == TC_TRACE_SEND_RESET)
-      cr_assert_str_eq(ev[i].reason, "TCP_ABORT_ON_CLOSE");
+    if (ev[i].kind == TC_TRACE_SEND_RESET) cr_assert_str_eq(ev[i].reason, "TCP_ABORT_ON_CLOSE");
   close(client);
   close_trace();
   close(listener);
@@ -829,8 +832,10 @@ Test(trace_live, without_tracefs_open_says_how_to_mount_it) {
   cr_assert_eq(waitpid(pid, &status, 0), pid);
   cr_assert(WIFEXITED(status), "the child died");
   int code = WEXITSTATUS(status);
-  if (code == 10 || code == 11) cr_skip_test("cannot make a private mount namespace here (%d)", code);
-  cr_assert_eq(code, 0, "child failed at check %d (12 rc, 13 message, 14 mounted it, 15 reap)", code);
+  if (code == 10 || code == 11)
+    cr_skip_test("cannot make a private mount namespace here (%d)", code);
+  cr_assert_eq(code, 0, "child failed at check %d (12 rc, 13 message, 14 mounted it, 15 reap)",
+               code);
 }
 
 /* As nobody: the instance cannot be made, and open says it needs root. */

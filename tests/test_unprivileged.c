@@ -72,7 +72,8 @@ Test(unprivileged, suite_passes_with_timeline_checks_skipped) {
   snprintf(json, sizeof json, "%s/r.json", dir);
   snprintf(cmd, sizeof cmd,
            "cp -r '%s' '%s/cases' && chmod -R a+rwX '%s' && cd '%s' && "
-           "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '%s' run --quick --json r.json cases >out.txt 2>&1",
+           "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all '%s' run --quick "
+           "--json r.json cases >out.txt 2>&1",
            TCPCLOSE_CASES_DIR, dir, dir, dir, bin);
   int rc = system(cmd);
   snprintf(cmd, sizeof cmd, "%s/out.txt", dir);

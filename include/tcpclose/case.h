@@ -165,8 +165,8 @@ struct tc_expect_step {
   int has_since;    /* since=DIR:FLAGS: left> and left< count the timer from
                        the last such segment on the wire, not from now */
   struct tc_wire_token since;
-  char os[64];      /* expect[linux,freebsd]: systems it applies to; "" all */
-  int exit_status;  /* TC_EXPECT_EXIT: 0..255 (128+N: killed by signal N,
+  char os[64];     /* expect[linux,freebsd]: systems it applies to; "" all */
+  int exit_status; /* TC_EXPECT_EXIT: 0..255 (128+N: killed by signal N,
                              as the shell says), or TC_EXIT_NONE */
   struct tc_count_term count[TC_MAX_COUNT]; /* TC_EXPECT_COUNT */
   size_t ncount;
@@ -238,9 +238,9 @@ typedef struct tc_case {
   char *name;
   char *about;
   char *source;
-  int family;       /* AF_INET (default) or AF_INET6: `family ipv6` */
-  int needs_netns;  /* a sysctl, drop, hold or inject step: only in a namespace of its own */
-  int needs_wire;   /* an inject step: its numbers come from the wire capture */
+  int family;      /* AF_INET (default) or AF_INET6: `family ipv6` */
+  int needs_netns; /* a sysctl, drop, hold or inject step: only in a namespace of its own */
+  int needs_wire;  /* an inject step: its numbers come from the wire capture */
   char *tags[TC_MAX_TAGS];
   size_t ntags;
   struct tc_step *steps;

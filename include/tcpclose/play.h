@@ -31,7 +31,7 @@ struct tc_play_opts {
   int no_netns;             /* play on the host's loopback even as root */
   tc_play_line_cb on_line;  /* NULL: no live timeline */
   void *line_arg;
-  const char *program_dir;  /* where `exec` programs run; NULL: the case file's folder */
+  const char *program_dir; /* where `exec` programs run; NULL: the case file's folder */
 };
 
 #define TC_STEP_TIMEOUT_MS 5000u
@@ -42,9 +42,8 @@ typedef void (*tc_play_done_cb)(tc_play *play, void *arg);
 /* Starts playing c (which must outlive the play) into res. Returns 0, or a
  * negative errno when not even the start was possible; setup failures
  * after that (spawn, observer) end the case as an error through done. */
-int tc_play_start(uv_loop_t *loop, const tc_case *c,
-                  const struct tc_play_opts *opts, tc_case_result *res,
-                  tc_play_done_cb done, void *arg, tc_play **out);
+int tc_play_start(uv_loop_t *loop, const tc_case *c, const struct tc_play_opts *opts,
+                  tc_case_result *res, tc_play_done_cb done, void *arg, tc_play **out);
 
 /* Ends the play now as an error with the given reason. Idempotent. */
 void tc_play_abort(tc_play *play, const char *why);

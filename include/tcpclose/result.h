@@ -93,12 +93,12 @@ struct tc_sysctl {
 #define TC_TAIL_MAX 4096
 
 struct tc_program_run {
-  char *command;    /* {addr} and {port} filled in */
-  int ended;        /* 0: it never started */
-  int exit_status;  /* when it exited */
-  int term_signal;  /* when a signal ended it (0: it exited) */
-  int killed;       /* it outlived SIGTERM at the case's end: SIGKILL after 2 s */
-  char *out, *err;  /* tails of stdout and stderr (at most TC_TAIL_MAX bytes) */
+  char *command;   /* {addr} and {port} filled in */
+  int ended;       /* 0: it never started */
+  int exit_status; /* when it exited */
+  int term_signal; /* when a signal ended it (0: it exited) */
+  int killed;      /* it outlived SIGTERM at the case's end: SIGKILL after 2 s */
+  char *out, *err; /* tails of stdout and stderr (at most TC_TAIL_MAX bytes) */
 };
 
 #define TC_CHURN_MAX_ERRNOS 8
