@@ -440,7 +440,7 @@ int tc__report_svg(FILE *out, const json_t *c, const struct tc__svg_diff *diff) 
   if (rc == 0) rc = collect_wire(&d);
   if (rc == 0) rc = add_unplaced_checks(&d);
   if (rc == 0) {
-    qsort(d.ev, d.n, sizeof *d.ev, by_time);
+    if (d.n > 0) qsort(d.ev, d.n, sizeof *d.ev, by_time);
     tc__svg_peers_find(c, &d.peers);
     rc = layout(&d);
   }

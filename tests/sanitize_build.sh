@@ -24,7 +24,9 @@ mkdir -p "$reports"
 chmod 1777 "$reports" # tests run tcpclose as nobody too
 # fast_unwind_on_malloc=0: libc has no frame pointers, and a leak's stack
 # must reach the library function its suppression names.
-export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:log_path=$reports/asan
+# allocator_may_return_null=1: an impossible allocation fails with NULL, as
+# libc's does, and the code's -ENOMEM paths are what is tested.
+export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:allocator_may_return_null=1:log_path=$reports/asan
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 export LSAN_OPTIONS=suppressions=$src/tests/lsan.supp:print_suppressions=0
 rc=0

@@ -113,9 +113,24 @@ static void recv_exactly(int fd, size_t n) {
   }
 }
 
+/* What a test opened, kept here (its own copy lives on its stack) so that
+ * it is closed after the test, whatever the test asserted. */
+static struct pair opened = {.lfd = -1, .c = -1, .s = -1};
+
+static void pair_close(void) {
+  tc_wire_close(opened.w);
+  if (opened.c >= 0) close(opened.c);
+  if (opened.s >= 0) close(opened.s);
+  if (opened.lfd >= 0) close(opened.lfd);
+  opened = (struct pair){.lfd = -1, .c = -1, .s = -1};
+}
+
+TestSuite(inject_live, .fini = pair_close);
+
 /* A listener, its capture, a connection, and data both ways, so each side
  * has sent timestamps and windows. Blocking calls bounded by SO_RCVTIMEO. */
-static void pair_open(struct pair *p, const char *host) {
+static void pair_open(struct pair *out, const char *host) {
+  struct pair *p = &opened; /* filled in place: the caller gets a copy at the end */
   own_netns_or_skip();
   struct sockaddr_storage ss;
   cr_assert_eq(tc_addr_parse(host, 0, &p->server), 0);
@@ -139,6 +154,7 @@ static void pair_open(struct pair *p, const char *host) {
   recv_exactly(p->s, 5);
   cr_assert_eq(send(p->s, "hi", 2, 0), 2);
   recv_exactly(p->c, 2);
+  *out = opened;
 }
 
 static const struct tc_segment *segments(struct pair *p, size_t *n) {
