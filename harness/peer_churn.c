@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -119,6 +120,10 @@ static int parse_args(struct tc__peer_churn *ch, const char *args) {
 }
 
 void tc__peer_churn(struct tc__peer *p, unsigned id, const char *args) {
+  /* Many connections at full speed: what matters is their count, not how
+   * soon one reacts, and a peer that goes first (peer.c) would take the
+   * CPU from the runner's timers for as long as it churns. */
+  setpriority(PRIO_PROCESS, 0, 0);
   struct tc__peer_churn *ch = p->churn ? NULL : calloc(1, sizeof *ch);
   if (ch == NULL) {
     tc__peer_reply(p, id, p->churn ? EALREADY : ENOMEM, "");

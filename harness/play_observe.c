@@ -50,6 +50,7 @@ static struct job *new_job(struct tc_play *play, pid_t netns_pid) {
 
 static void snapshot_work(uv_work_t *req) {
   struct job *j = req->data;
+  tc__proc_background_thread();
   int old = -1;
   j->src = j->netns_pid ? tc__netns_join(j->netns_pid, &old, &j->serr) : 0;
   if (j->src == 0) j->src = tc_observer_open(j->observer, &j->snap, &j->serr);
@@ -80,6 +81,7 @@ int tc__observe_open_snapshot(struct tc_play *play, pid_t netns_pid) {
  * filtered by port and sees every namespace. */
 static void sources_work(uv_work_t *req) {
   struct job *j = req->data;
+  tc__proc_background_thread();
   int old = -1;
   j->trc = tc_trace_open(j->port, &j->trace, &j->terr);
   j->wrc = j->netns_pid ? tc__netns_join(j->netns_pid, &old, &j->werr) : 0;
@@ -121,6 +123,7 @@ int tc__observe_open_sources(struct tc_play *play, pid_t netns_pid, uint16_t por
 
 static void close_work(uv_work_t *req) {
   struct job *j = req->data;
+  tc__proc_background_thread();
   tc_trace_close(j->trace);
   tc_wire_close(j->wire);
 }

@@ -70,6 +70,11 @@ int tc__proc_start_io(struct tc__proc *p, struct tc_play *play, char *const argv
                       const struct tc__proc_io *io, tc__proc_started_cb started,
                       tc__proc_exited_cb exited, void *data);
 void tc__proc_kill(struct tc__proc *p, int sig);
+/* Called at the start of threadpool work: the calling thread goes after
+ * the loop (which runs before ordinary work, cli_run.c), so that opening a
+ * tracefs instance or starting a process never delays a timer. Linux sets
+ * the thread's own nice value; elsewhere it does nothing. */
+void tc__proc_background_thread(void);
 void tc__proc_kill_group(struct tc__proc *p, int sig);
 
 /* `tcpclose __exec NETNS_PID DIR COMMAND` (play_program_exec.c): what a

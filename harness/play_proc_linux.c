@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -81,6 +82,7 @@ static int child_end(int fd) {
 
 static void spawn_work(uv_work_t *req) {
   struct job *j = req->data;
+  tc__proc_background_thread();
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   int sv[2];
@@ -197,6 +199,8 @@ int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
                    tc__proc_started_cb started, tc__proc_exited_cb exited, void *data) {
   return tc__proc_start_io(p, play, argv, NULL, started, exited, data);
 }
+
+void tc__proc_background_thread(void) { setpriority(PRIO_PROCESS, (id_t)gettid(), 0); }
 
 void tc__proc_kill(struct tc__proc *p, int sig) {
   if (!p->running) return;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "play_internal.h"
@@ -152,14 +153,34 @@ static int free_port(struct tc__program *g, tc_err *why) {
   return tc_errf(why, -EADDRINUSE, "no free port found for the server program");
 }
 
+/* Polled every few ms: asks for listeners alone (dumps of the kernel's
+ * listening hash filtered by address and port), never the whole socket
+ * table, which other cases' churns fill with thousands of TIME_WAIT
+ * sockets. A program may listen on {addr}, on its family's wildcard, or
+ * (IPv4) on the IPv6 wildcard of a dual-stack socket. */
+static int listening(struct tc__program *g, tc_err *err) {
+  struct tc_query q[3] = {{.listener = 1}, {.listener = 1}, {.listener = 1}};
+  struct tc_sock s[3];
+  const char *any = g->addr.family == AF_INET6 ? "::" : "0.0.0.0";
+  q[0].tuple.local = g->addr;
+  if (tc_addr_parse(any, g->addr.port, &q[1].tuple.local) < 0 ||
+      tc_addr_parse("::", g->addr.port, &q[2].tuple.local) < 0)
+    return tc_errf(err, -EINVAL, "program: cannot make the wildcard address");
+  int rc = tc_observer_snapshot(g->play->obs.snap, q, 3, s, err);
+  if (rc < 0) return rc;
+  for (int i = 0; i < 3; i++)
+    if (s[i].state == TC_STATE_LISTEN) return 1;
+  return 0;
+}
+
 static void listen_poll(struct tc__ltimer *t) {
   struct tc__program *g = t->data;
-  unsigned long counts[TC_STATE_COUNT];
   tc_err err;
-  if (counts_at(g, counts, &err) < 0) {
+  int rc = listening(g, &err);
+  if (rc < 0) {
     tc__ltimer_stop(t);
     tc__play_fail(g->play, "line %d: %s", g->step->line, err.msg);
-  } else if (counts[TC_STATE_LISTEN] > 0) {
+  } else if (rc == 1) {
     char where[TC_ADDR_STRLEN + 8];
     tc__ltimer_stop(t);
     tc__lines_add(&g->play->lines, tc__now_us(), "%-7s program listens on %s",
