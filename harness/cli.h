@@ -44,6 +44,11 @@ int tc__cmd_run(int argc, char **argv);
 int tc__cmd_check(int argc, char **argv);
 int tc__cmd_list(int argc, char **argv);
 int tc__cmd_compare(int argc, char **argv);
+
+/* Loads results files for compare and report, printing a line for each bad
+ * one; 0 or TC__EXIT_USAGE (bad ones are NULL in runs). */
+struct tc_cmp_run;
+int tc__cli_load_runs(char **files, int n, struct tc_cmp_run **runs);
 int tc__cmd_grid(int argc, char **argv);
 int tc__cmd_report(int argc, char **argv);
 /* probe: exit 1 when a scenario leaks, 2 bad usage or a scenario not played */

@@ -69,12 +69,11 @@ static int parse_args(int argc, char **argv, struct compare_args *a) {
   return -1;
 }
 
-/* Loads every file, reporting each bad one; 0 or TC__EXIT_USAGE. */
-static int load_runs(const struct compare_args *a, tc_cmp_run **runs) {
+int tc__cli_load_runs(char **files, int n, tc_cmp_run **runs) {
   int bad = 0;
-  for (int i = 0; i < a->nfiles; i++) {
+  for (int i = 0; i < n; i++) {
     tc_err err;
-    if (tc_cmp_load(a->files[i], &runs[i], &err) < 0) {
+    if (tc_cmp_load(files[i], &runs[i], &err) < 0) {
       fprintf(stderr, "%s\n", err.msg);
       runs[i] = NULL;
       bad = 1;
@@ -92,7 +91,7 @@ int tc__cmd_compare(int argc, char **argv) {
     fprintf(stderr, "tcpclose compare: out of memory\n");
     return TC__EXIT_USAGE;
   }
-  rc = load_runs(&a, runs);
+  rc = tc__cli_load_runs(a.files, a.nfiles, runs);
   if (rc == 0) {
     struct tc_cmp_report rep;
     tc_err err;

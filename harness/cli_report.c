@@ -52,19 +52,6 @@ static int parse_args(int argc, char **argv, struct report_args *a) {
   return -1;
 }
 
-static int load_all(const struct report_args *a, tc_cmp_run **runs) {
-  int bad = 0;
-  for (int i = 0; i < a->nfiles; i++) {
-    tc_err err;
-    if (tc_cmp_load(a->files[i], &runs[i], &err) < 0) {
-      fprintf(stderr, "%s\n", err.msg);
-      runs[i] = NULL;
-      bad = 1;
-    }
-  }
-  return bad ? TC__EXIT_USAGE : 0;
-}
-
 static int write_all(const struct report_args *a, tc_cmp_run **runs) {
   tc_err err;
   if (a->output != NULL &&
@@ -92,7 +79,7 @@ int tc__cmd_report(int argc, char **argv) {
     fprintf(stderr, "tcpclose report: out of memory\n");
     return TC__EXIT_FAIL;
   }
-  rc = load_all(&a, runs);
+  rc = tc__cli_load_runs(a.files, a.nfiles, runs);
   if (rc == 0) rc = write_all(&a, runs);
   for (int i = 0; i < a.nfiles; i++) tc_cmp_run_free(runs[i]);
   free(runs);

@@ -163,27 +163,36 @@ int tc__diag_msg_ok(const void *msg, int len) {
          nlh->nlmsg_len <= (unsigned)len;
 }
 
-int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out) {
+/* The message's header and the socket's tuple and state: what every
+ * answer has. NULL when it is not a well-formed TCP socket message (the
+ * length is checked with tc__diag_msg_ok, never libmnl's signed test). */
+static const struct inet_diag_msg *decode_head(const void *msg, size_t len, struct tc_sock *out) {
   const struct nlmsghdr *nlh = msg;
   if (len > INT32_MAX || !tc__diag_msg_ok(nlh, (int)len) ||
       nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
       mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
-    return -EINVAL;
+    return NULL;
   const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
   if (!family_ok(m->idiag_family) || m->idiag_state == TC_STATE_GONE ||
       m->idiag_state >= TC_STATE_COUNT)
-    return -EINVAL;
+    return NULL;
   memset(out, 0, sizeof *out);
   decode_addr(m->idiag_family, m->id.idiag_src, m->id.idiag_sport, &out->tuple.local);
   decode_addr(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport, &out->tuple.remote);
-  out->state = m->idiag_state;  /* a timewait mini-socket's tw_substate */
+  out->state = m->idiag_state; /* a timewait mini-socket's tw_substate */
+  return m;
+}
+
+int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out) {
+  const struct inet_diag_msg *m = decode_head(msg, len, out);
+  if (m == NULL) return -EINVAL;
   out->sendq = m->idiag_wqueue; /* LISTEN: the backlog (sock.h); /proc prints 0 */
   out->recvq = m->idiag_rqueue; /* LISTEN: connections waiting for accept() */
   out->timer = m->idiag_timer;
   out->timer_ms = m->idiag_timer == TC_TIMER_NONE ? 0 : (long)m->idiag_expires;
   out->retransmits = m->idiag_retrans;
   out->inode = m->idiag_inode;
-  if (mnl_attr_parse(nlh, sizeof *m, take_info, out) != MNL_CB_OK) return -EINVAL;
+  if (mnl_attr_parse(msg, sizeof *m, take_info, out) != MNL_CB_OK) return -EINVAL;
   return 0;
 }
 
@@ -211,17 +220,5 @@ int tc__diag_put_port_dump(void *buf, size_t cap, int family, uint16_t port, int
 }
 
 int tc__diag_decode_brief(const void *msg, size_t len, struct tc_sock *out) {
-  const struct nlmsghdr *nlh = msg;
-  if (len > INT32_MAX || !mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-      mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
-    return -EINVAL;
-  const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
-  if (!family_ok(m->idiag_family) || m->idiag_state == TC_STATE_GONE ||
-      m->idiag_state >= TC_STATE_COUNT)
-    return -EINVAL;
-  memset(out, 0, sizeof *out);
-  decode_addr(m->idiag_family, m->id.idiag_src, m->id.idiag_sport, &out->tuple.local);
-  decode_addr(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport, &out->tuple.remote);
-  out->state = m->idiag_state;
-  return 0;
+  return decode_head(msg, len, out) != NULL ? 0 : -EINVAL;
 }
