@@ -65,6 +65,11 @@ static int spawn_attrs(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, in
     posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
   if (j->err_fd >= 0) posix_spawn_file_actions_adddup2(fa, j->err_fd, 2);
   posix_spawn_file_actions_adddup2(fa, child, 3);
+  /* Nothing else of the runner: libraries open descriptors without
+   * close-on-exec (libmnl's netlink sockets, libtracefs's files while
+   * another case configures its trace), and a child holding another case's
+   * trace readers would keep that case's instance from being removed. */
+  posix_spawn_file_actions_addclosefrom_np(fa, 4);
   posix_spawnattr_setsigdefault(at, &all);
   posix_spawnattr_setsigmask(at, &none);
   posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);

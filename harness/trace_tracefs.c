@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <mntent.h>
 #include <netinet/in.h>
@@ -41,6 +42,7 @@ struct tc_trace {
    * that making and removing other cases' instances hold for tens of
    * milliseconds, and polls run on the runner's loop. */
   struct tracefs_cpu **cpu;
+  int *cpu_fd; /* their descriptors, ours to close */
   int ncpu;
   void *page; /* one sub-buffer as read */
   struct kbuffer *kbuf;
@@ -197,16 +199,34 @@ static int enable_all(struct tc_trace *t, tc_err *err) {
   return rc;
 }
 
+/* One CPU's buffer, opened close-on-exec, which tracefs_cpu_open() cannot
+ * do: the runner starts processes while traces are open, and a reader one
+ * of them inherited would keep the instance from being removed (rmdir:
+ * EBUSY) and leak into the programs under test. */
+static struct tracefs_cpu *open_cpu(struct tc_trace *t, int cpu, int *fd) {
+  char file[64];
+  snprintf(file, sizeof file, "per_cpu/cpu%d/trace_pipe_raw", cpu);
+  char *path = tracefs_instance_get_file(t->inst, file);
+  *fd = path != NULL ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+  tracefs_put_tracing_file(path);
+  struct tracefs_cpu *c = *fd >= 0 ? tracefs_cpu_alloc_fd(*fd, getpagesize(), true) : NULL;
+  if (c == NULL && *fd >= 0) close(*fd);
+  if (c == NULL) *fd = -1;
+  return c;
+}
+
 /* Non-blocking readers of every possible CPU's buffer (an offline CPU has
  * none, and writes nothing). */
 static int open_cpus(struct tc_trace *t, tc_err *err) {
   long n = sysconf(_SC_NPROCESSORS_CONF);
   t->ncpu = n > 0 ? (int)n : 1;
   t->cpu = calloc((size_t)t->ncpu, sizeof *t->cpu);
-  if (t->cpu == NULL) return tc_errf(err, -ENOMEM, "transitions: out of memory");
+  t->cpu_fd = malloc((size_t)t->ncpu * sizeof *t->cpu_fd);
+  if (t->cpu == NULL || t->cpu_fd == NULL)
+    return tc_errf(err, -ENOMEM, "transitions: out of memory");
   int size = 0;
   for (int c = 0; c < t->ncpu; c++)
-    if ((t->cpu[c] = tracefs_cpu_open(t->inst, c, true)) != NULL && size == 0)
+    if ((t->cpu[c] = open_cpu(t, c, &t->cpu_fd[c])) != NULL && size == 0)
       size = tracefs_cpu_read_size(t->cpu[c]);
   /* The kernel writes its buffers in its own long size and byte order: the host's. */
   t->kbuf = kbuffer_alloc(KBUFFER_LSIZE_SAME_AS_HOST, KBUFFER_ENDIAN_SAME_AS_HOST);
@@ -218,8 +238,12 @@ static int open_cpus(struct tc_trace *t, tc_err *err) {
 
 static void trace_free(struct tc_trace *t) {
   for (int c = 0; t->cpu != NULL && c < t->ncpu; c++)
-    if (t->cpu[c] != NULL) tracefs_cpu_close(t->cpu[c]);
+    if (t->cpu[c] != NULL) {
+      tracefs_cpu_free_fd(t->cpu[c]);
+      close(t->cpu_fd[c]);
+    }
   free(t->cpu);
+  free(t->cpu_fd);
   free(t->page);
   if (t->kbuf != NULL) kbuffer_free(t->kbuf);
   remove_instance(t->inst);

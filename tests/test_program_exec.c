@@ -132,3 +132,29 @@ Test(program_exec, fixed_port_without_a_namespace_is_skipped) {
   th_out_free(&o);
   free(path);
 }
+
+/* A program starts with stdin, stdout and stderr and nothing else of the
+ * runner: not the trace readers, capture or netlink sockets of the case
+ * (open since `server listen`), which would also keep the case's tracing
+ * instance from being removed. It lists its own descriptors. */
+Test(program_exec, program_inherits_no_descriptor_of_the_runner) {
+  int status;
+  th_play(dir, "fds",
+          "case fds\nabout a\nsource t\n"
+          "server listen\n"
+          "client exec \"ls -l /proc/self/fd > fds.txt\"\n"
+          "wait 300ms\n"
+          "expect server LISTEN\n",
+          NULL, &status, &root);
+  cr_assert_eq(status, 0);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/fds.txt", dir);
+  char *fds = th_read_file(path);
+  cr_assert_not_null(fds, "the program did not run in the case's folder");
+  int n = 0;
+  for (const char *l = strstr(fds, "\n"); l != NULL; l = strstr(l + 1, "\n")) n += l[1] != '\0';
+  /* 0, 1, 2, and the one ls opened to read /proc/self/fd */
+  cr_assert_eq(n, 4, "descriptors of the runner leaked into the program:\n%s", fds);
+  cr_assert_null(strstr(fds, "trace_pipe_raw"), "%s", fds);
+  free(fds);
+}
