@@ -34,6 +34,7 @@
 #include "play_proc.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/play.h"
+#include "tcpclose/tcpstate.h"
 #include "tcpclose/result.h"
 #include "tcpclose/trace.h"
 #include "tcpclose/wire.h"
@@ -230,6 +231,8 @@ struct tc__settle {
   int line; /* of the settle in progress */
   struct tc_sock prev[TC__MAX_QUERIES];
   size_t nprev;
+  unsigned polls;                                      /* of the settle in progress */
+  unsigned long counts[TC_ROLE_COUNT][TC_STATE_COUNT]; /* serve, churn: by state */
 };
 
 /* Polls until the case's sockets stop changing with no retransmission

@@ -1,6 +1,7 @@
 /* play_settle.c - `settle`: polls the case's sockets until none of them
- * changed (state, queues) for TC_SETTLE_QUIET_MS while none had a
- * retransmission pending, or the step's maximum has passed; records which
+ * changed (state, queues; in a case that serves or churns, also how many
+ * of each role's sockets are in each state) for TC_SETTLE_QUIET_MS while
+ * none had a retransmission pending, or the step's maximum has passed; records which
  * in the results, then reports tc__play_settled(). Owns struct tc__settle.
  *
  * Pending means the retransmit timer is armed: data or a FIN not yet
@@ -46,6 +47,35 @@ static int same_sockets(const struct tc_sock *a, const struct tc_sock *b, size_t
   return 1;
 }
 
+/* A case that serves or churns has more connections than the runner
+ * follows one by one: its sockets are also counted by state, each role's
+ * in one dump, every TC__SETTLE_COUNT_EVERY polls (a dump walks the whole
+ * table: not at every poll). Returns 1 when the counts changed. */
+#define TC__SETTLE_COUNT_EVERY 5
+
+static int many(const tc_case *c) {
+  for (size_t i = 0; i < c->nsteps; i++)
+    if (c->steps[i].kind == TC_STEP_ACTION &&
+        (c->steps[i].u.act.action == TC_ACT_SERVE || c->steps[i].u.act.action == TC_ACT_CHURN))
+      return 1;
+  return 0;
+}
+
+static int counts_changed(struct tc_play *play, tc_err *err) {
+  struct tc__settle *st = &play->settle;
+  const struct tc__link *srv = &play->link[TC_SERVER];
+  unsigned long now[TC_ROLE_COUNT][TC_STATE_COUNT];
+  if (!srv->has_listener || !many(play->c) || st->polls % TC__SETTLE_COUNT_EVERY != 0) return 0;
+  for (int r = 0; r < TC_ROLE_COUNT; r++) {
+    struct tc_count_query q = {.server = srv->listener, .role = r};
+    int rc = tc_observer_count(play->obs.snap, &q, now[r], err);
+    if (rc < 0) return rc;
+  }
+  int changed = memcmp(now, st->counts, sizeof now) != 0;
+  memcpy(st->counts, now, sizeof now);
+  return changed;
+}
+
 static void settle_poll(struct tc__ltimer *t) {
   struct tc_play *play = t->data;
   struct tc__settle *st = &play->settle;
@@ -62,7 +92,14 @@ static void settle_poll(struct tc__ltimer *t) {
   for (size_t i = 0; i < n; i++)
     if (role[i] >= 0) tc__timeline_observed(play, role[i], conn[i], &s[i]);
   uint64_t now = now_ms();
-  if (n != st->nprev || !same_sockets(s, st->prev, n) || retransmission_pending(s, n))
+  int changed = counts_changed(play, &err);
+  if (changed < 0) {
+    tc__settle_stop(play);
+    tc__play_fail(play, "settle: %s", err.msg);
+    return;
+  }
+  st->polls++;
+  if (changed || n != st->nprev || !same_sockets(s, st->prev, n) || retransmission_pending(s, n))
     st->quiet_since_ms = now;
   memcpy(st->prev, s, n * sizeof *s);
   st->nprev = n;
@@ -86,6 +123,8 @@ void tc__settle_start(struct tc_play *play, int line, unsigned max_ms) {
   st->max_ms = max_ms;
   st->line = line;
   st->nprev = (size_t)-1; /* the first poll always counts as a change */
+  st->polls = 0;
+  memset(st->counts, 0, sizeof st->counts);
   tc__ltimer_start(&st->poll, settle_poll, 0, TC__SETTLE_POLL_MS);
 }
 
