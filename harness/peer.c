@@ -13,42 +13,30 @@
 #include "netns.h"
 #include "peer_proto.h"
 
-struct reply {
-  uv_write_t req;
-  char buf[256];
-};
-
-static void reply_written(uv_write_t *req, int status) {
-  (void)status; /* the runner is gone: the read side will see it too */
-  free(req->data);
-}
-
-/* Queues one line to the runner; the buffer lives until it is written. */
-static void send_line(struct tc__peer *p, struct reply *r, int n) {
-  r->buf[n++] = '\n';
-  r->req.data = r;
-  uv_buf_t b = uv_buf_init(r->buf, (unsigned)n);
-  if (uv_write(&r->req, (uv_stream_t *)&p->ctl, &b, 1, reply_written) < 0) _exit(3);
+/* Queues one line to the runner through the protocol's one writer. A
+ * runner that is gone is seen by the read side; a line that cannot even be
+ * queued leaves the peer nothing to do but end. */
+static void send_line(struct tc__peer *p, const char *line) {
+  if (tc__proto_send((uv_stream_t *)&p->ctl, line) < 0) _exit(3);
 }
 
 void tc__peer_reply(struct tc__peer *p, unsigned id, int err, const char *fmt, ...) {
-  struct reply *r = malloc(sizeof *r);
-  if (r == NULL) _exit(3);
-  int n = snprintf(r->buf, sizeof r->buf, "%u %d", id, err);
+  char line[1024];
+  int n = snprintf(line, sizeof line, "%u %d", id, err);
   if (*fmt != '\0') {
     va_list ap;
     va_start(ap, fmt);
-    r->buf[n++] = ' ';
-    n += vsnprintf(r->buf + n, sizeof r->buf - (size_t)n - 1, fmt, ap);
+    line[n++] = ' ';
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap); /* cut, never past the end */
     va_end(ap);
   }
-  send_line(p, r, n);
+  send_line(p, line);
 }
 
 static void proto_error(struct tc__peer *p, unsigned id, const char *why) {
-  struct reply *r = malloc(sizeof *r);
-  if (r == NULL) _exit(3);
-  send_line(p, r, snprintf(r->buf, sizeof r->buf - 1, "%u proto %s", id, why));
+  char line[256];
+  snprintf(line, sizeof line, "%u proto %s", id, why);
+  send_line(p, line);
 }
 
 /* Executes one command line; unknown input is a harness bug, reported. */

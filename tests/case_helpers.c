@@ -51,3 +51,15 @@ int th_passed(json_t *kase, int line) {
 const char *th_str(json_t *o, const char *key) {
   return json_string_value(json_object_get(o, key));
 }
+
+char *th_dir;
+json_t *th_root;
+
+void th_case_setup(void) { th_dir = th_tmpdir(); }
+
+void th_case_teardown(void) {
+  json_decref(th_root);
+  th_root = NULL;
+  th_rmtree(th_dir);
+  th_dir = NULL;
+}

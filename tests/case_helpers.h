@@ -13,6 +13,13 @@
 
 #include <jansson.h>
 
+/* The fixture of these tests: a temporary directory for each test, and
+ * the results tree it read last, both gone after the test. */
+extern char *th_dir;
+extern json_t *th_root;
+void th_case_setup(void);
+void th_case_teardown(void);
+
 json_t *th_play(const char *dir, const char *name, const char *text, const char *timeout,
                 int *status, json_t **root);
 const char *th_observed(json_t *kase, int line);

@@ -10,18 +10,11 @@
 #include "case_helpers.h"
 #include "cli_helpers.h"
 
-static char *dir;
-static json_t *root;
-static void setup(void) { dir = th_tmpdir(); }
-static void teardown(void) {
-  json_decref(root);
-  th_rmtree(dir);
-}
-TestSuite(churn_checkpoints, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(churn_checkpoints, .init = th_case_setup, .fini = th_case_teardown, .timeout = 60);
 
 Test(churn_checkpoints, count_and_churn_pass_and_fail) {
   int status;
-  json_t *k = th_play(dir, "leak",
+  json_t *k = th_play(th_dir, "leak",
                       "case leak\nabout a\nsource t\n"
                       "server listen backlog=64\n"
                       "server serve recv eof\n"
@@ -35,7 +28,7 @@ Test(churn_checkpoints, count_and_churn_pass_and_fail) {
                       "expect client churn ok=20 failed=0\n"                /* 13 */
                       "expect client churn ok=21\n"                         /* 14: fails */
                       "expect client error none\n",                         /* 15 */
-                      NULL, &status, &root);
+                      NULL, &status, &th_root);
   cr_assert_eq(status, 1);
   cr_assert_str_eq(th_str(k, "verdict"), "fail");
   cr_assert_str_eq(th_observed(k, 8), "CLOSE_WAIT=20 LISTEN=1");
@@ -57,7 +50,7 @@ Test(churn_checkpoints, count_and_churn_pass_and_fail) {
 
 Test(churn_checkpoints, churn_failures_by_errno) {
   int status;
-  json_t *k = th_play(dir, "ports",
+  json_t *k = th_play(th_dir, "ports",
                       "case ports\nabout a\nsource t\n"
                       "sysctl net.ipv4.tcp_tw_reuse=0\n"
                       "server listen backlog=64\n"
@@ -68,7 +61,7 @@ Test(churn_checkpoints, churn_failures_by_errno) {
                       "expect client error EADDRNOTAVAIL\n"  /* 10 */
                       "expect client error ECONNREFUSED\n"   /* 11: fails */
                       "expect client error none\n",          /* 12: fails */
-                      NULL, &status, &root);
+                      NULL, &status, &th_root);
   cr_assert_eq(th_passed(k, 9), 1, "%s", th_observed(k, 9));
   cr_assert_str_eq(th_observed(k, 10), "EADDRNOTAVAIL=5");
   cr_assert_eq(th_passed(k, 10), 1);
@@ -80,14 +73,14 @@ Test(churn_checkpoints, churn_failures_by_errno) {
 
 Test(churn_checkpoints, exit_status_pass_and_fail) {
   int status;
-  json_t *k = th_play(dir, "exit",
+  json_t *k = th_play(th_dir, "exit",
                       "case exit\nabout a\nsource t\n"
                       "server listen\n"
                       "client exec \"exit 7\"\n"
                       "expect client exit 7\n"     /* 6 */
                       "expect client exit 0\n"     /* 7: fails */
                       "expect client exit none\n", /* 8: fails */
-                      NULL, &status, &root);
+                      NULL, &status, &th_root);
   cr_assert_eq(th_passed(k, 6), 1);
   cr_assert_str_eq(th_observed(k, 7), "7");
   cr_assert_eq(th_passed(k, 7), 0);
@@ -96,25 +89,25 @@ Test(churn_checkpoints, exit_status_pass_and_fail) {
 
 Test(churn_checkpoints, exit_waits_up_to_the_timeout) {
   int status;
-  json_t *k = th_play(dir, "slow",
+  json_t *k = th_play(th_dir, "slow",
                       "case slow\nabout a\nsource t\n"
                       "server listen\n"
                       "client exec \"sleep 0.3; exit 2\"\n"
                       "expect client exit none\n" /* 6: still running */
                       "expect client exit 2\n",   /* 7: waits for it */
-                      NULL, &status, &root);
+                      NULL, &status, &th_root);
   cr_assert_eq(th_passed(k, 6), 1);
   cr_assert_eq(th_passed(k, 7), 1, "%s", th_observed(k, 7));
 }
 
 Test(churn_checkpoints, exit_that_never_comes_fails_the_check) {
   int status;
-  json_t *k = th_play(dir, "never",
+  json_t *k = th_play(th_dir, "never",
                       "case never\nabout a\nsource t\n"
                       "server listen\n"
                       "client exec \"sleep 30\"\n"
                       "expect client exit 0\n", /* 6 */
-                      "1s", &status, &root);
+                      "1s", &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "fail", "%s", th_str(k, "reason"));
   cr_assert_str_eq(th_observed(k, 6), "none (still running)");
 }

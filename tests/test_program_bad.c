@@ -8,22 +8,15 @@
 #include "case_helpers.h"
 #include "cli_helpers.h"
 
-static char *dir;
-static json_t *root;
-static void setup(void) { dir = th_tmpdir(); }
-static void teardown(void) {
-  json_decref(root);
-  th_rmtree(dir);
-}
-TestSuite(program_bad, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(program_bad, .init = th_case_setup, .fini = th_case_teardown, .timeout = 60);
 
 Test(program_bad, never_listens_is_an_error_with_its_stderr) {
   int status;
-  json_t *k = th_play(dir, "never",
+  json_t *k = th_play(th_dir, "never",
                       "case never\nabout a\nsource t\n"
                       "server exec \"echo starting; echo 'no socket here' >&2; sleep 30\"\n"
                       "expect server exit none\n",
-                      "1s", &status, &root);
+                      "1s", &status, &th_root);
   cr_assert_eq(status, 1);
   cr_assert_str_eq(th_str(k, "verdict"), "error");
   cr_assert_str_eq(
@@ -40,11 +33,11 @@ Test(program_bad, never_listens_is_an_error_with_its_stderr) {
 Test(program_bad, exits_at_once_is_an_error_with_its_status) {
   int status;
   json_t *k = th_play(
-      dir, "atonce",
+      th_dir, "atonce",
       "case atonce\nabout a\nsource t\n"
       "server exec \"echo 'usage: server PORT' >&2; echo 'unknown flag --nope' >&2; exit 3\"\n"
       "expect server exit none\n",
-      NULL, &status, &root);
+      NULL, &status, &th_root);
   cr_assert_eq(status, 1);
   cr_assert_str_eq(th_str(k, "verdict"), "error");
   cr_assert_str_eq(th_str(k, "reason"),

@@ -13,14 +13,7 @@
 #include "case_helpers.h"
 #include "cli_helpers.h"
 
-static char *dir;
-static json_t *root;
-static void setup(void) { dir = th_tmpdir(); }
-static void teardown(void) {
-  json_decref(root);
-  th_rmtree(dir);
-}
-TestSuite(program_end, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(program_end, .init = th_case_setup, .fini = th_case_teardown, .timeout = 60);
 
 #define STUBBORN_SERVER                                                                            \
   "python3 -c 'import signal, socket, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "  \
@@ -39,7 +32,7 @@ static int group_gone(pid_t g) {
 
 static pid_t group_of(void) {
   char path[600];
-  snprintf(path, sizeof path, "%s/pgid", dir);
+  snprintf(path, sizeof path, "%s/pgid", th_dir);
   char *text = th_read_file(path);
   cr_assert_not_null(text, "the program wrote its group id");
   pid_t g = (pid_t)atoi(text);
@@ -51,12 +44,12 @@ static pid_t group_of(void) {
 Test(program_end, ignoring_sigterm_is_killed_and_leaves_nothing) {
   int status;
   json_t *k =
-      th_play(dir, "stubborn",
+      th_play(th_dir, "stubborn",
               "case stubborn\nabout a\nsource t\n"
               "server exec \"echo $$ > pgid; trap '' TERM; sleep 60 & " STUBBORN_SERVER "\"\n"
               "client connect\n"
               "expect server ESTABLISHED\n",
-              NULL, &status, &root);
+              NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   json_t *p = json_array_get(json_object_get(k, "programs"), 0);
   cr_assert(json_is_true(json_object_get(p, "killed")), "SIGKILL after the grace");
@@ -67,14 +60,14 @@ Test(program_end, ignoring_sigterm_is_killed_and_leaves_nothing) {
 
 Test(program_end, honouring_sigterm_ends_by_it) {
   int status;
-  json_t *k = th_play(dir, "polite",
+  json_t *k = th_play(th_dir, "polite",
                       "case polite\nabout a\nsource t\n"
                       "server exec \"echo $$ > pgid; exec python3 " TCPCLOSE_CASES_DIR
                       "/../examples/close_on_eof_server.py {addr} {port}\"\n"
                       "client connect\n"
                       "server signal TERM\n"
                       "expect server exit 143\n", /* 7 */
-                      NULL, &status, &root);
+                      NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   cr_assert_str_eq(th_observed(k, 7), "143 (SIGTERM)");
   json_t *p = json_array_get(json_object_get(k, "programs"), 0);
@@ -86,12 +79,12 @@ Test(program_end, honouring_sigterm_ends_by_it) {
 Test(program_end, kill_ends_the_whole_group_at_once) {
   int status;
   json_t *k =
-      th_play(dir, "killed",
+      th_play(th_dir, "killed",
               "case killed\nabout a\nsource t\n"
               "server exec \"echo $$ > pgid; trap '' TERM; sleep 60 & " STUBBORN_SERVER "\"\n"
               "server kill\n"
               "expect server exit 137\n", /* 6 */
-              NULL, &status, &root);
+              NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   cr_assert_str_eq(th_observed(k, 6), "137 (SIGKILL)");
   json_t *p = json_array_get(json_object_get(k, "programs"), 0);

@@ -14,15 +14,7 @@
 
 #define EXAMPLES TCPCLOSE_CASES_DIR "/../examples"
 
-static char *dir;
-static json_t *root;
-static void setup(void) { dir = th_tmpdir(); }
-static void teardown(void) {
-  json_decref(root);
-  root = NULL;
-  th_rmtree(dir);
-}
-TestSuite(program_exec, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(program_exec, .init = th_case_setup, .fini = th_case_teardown, .timeout = 60);
 
 static json_t *program_of(json_t *kase, int i) {
   return json_array_get(json_object_get(kase, "programs"), (size_t)i);
@@ -31,7 +23,7 @@ static json_t *program_of(json_t *kase, int i) {
 Test(program_exec, server_program_is_checked_through_the_kernel) {
   int status;
   json_t *k =
-      th_play(dir, "srv",
+      th_play(th_dir, "srv",
               "case srv\nabout a\nsource t\n"
               "server exec \"python3 " EXAMPLES "/close_on_eof_server.py {addr} {port}\"\n" /* 4 */
               "client connect\n"
@@ -44,7 +36,7 @@ Test(program_exec, server_program_is_checked_through_the_kernel) {
               "expect server gone\n"      /* 12 */
               "expect server exit none\n" /* 13 */
               "expect client received 41\n",
-              NULL, &status, &root);
+              NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   cr_assert_eq(status, 0);
   cr_assert_str_eq(th_observed(k, 8), "ESTABLISHED recvq=0 sendq=0");
@@ -64,12 +56,12 @@ Test(program_exec, server_program_is_checked_through_the_kernel) {
 Test(program_exec, fixed_port_is_the_programs_own_in_the_namespace) {
   int status;
   json_t *k =
-      th_play(dir, "fixed",
+      th_play(th_dir, "fixed",
               "case fixed\nabout a\nsource t\n"
               "server exec \"python3 " EXAMPLES "/close_on_eof_server.py {addr} {port}\" port=80\n"
               "client connect\n"
               "expect server ESTABLISHED\n",
-              NULL, &status, &root);
+              NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   cr_assert_str_eq(th_str(program_of(k, 0), "command"),
                    "python3 " EXAMPLES "/close_on_eof_server.py 127.0.0.1 80");
@@ -78,7 +70,7 @@ Test(program_exec, fixed_port_is_the_programs_own_in_the_namespace) {
 Test(program_exec, client_program_known_from_the_accept) {
   int status;
   json_t *k = th_play(
-      dir, "cli",
+      th_dir, "cli",
       "case cli\nabout a\nsource t\n"
       "server listen\n"
       "client exec \"python3 -c 'import socket,sys; s=socket.create_connection((sys.argv[1], "
@@ -93,7 +85,7 @@ Test(program_exec, client_program_known_from_the_accept) {
       "server close\n"
       "settle\n"
       "expect client TIME_WAIT\n", /* 15 */
-      NULL, &status, &root);
+      NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   cr_assert_str_eq(th_observed(k, 7), "0");
   cr_assert_str_eq(th_observed(k, 11), "FIN_WAIT2 recvq=0 sendq=0");
@@ -103,23 +95,23 @@ Test(program_exec, client_program_known_from_the_accept) {
 
 Test(program_exec, runs_in_the_case_folder_with_its_output_kept) {
   int status;
-  json_t *k = th_play(dir, "cwd",
+  json_t *k = th_play(th_dir, "cwd",
                       "case cwd\nabout a\nsource t\n"
                       "server listen\n"
                       "client exec \"pwd; echo to-stderr >&2; exit 4\"\n"
                       "expect client exit 4\n",
-                      NULL, &status, &root);
+                      NULL, &status, &th_root);
   cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
   json_t *p = program_of(k, 0);
   char want[600];
-  snprintf(want, sizeof want, "%s\n", dir);
+  snprintf(want, sizeof want, "%s\n", th_dir);
   cr_assert_str_eq(th_str(p, "stdout"), want);
   cr_assert_str_eq(th_str(p, "stderr"), "to-stderr\n");
   cr_assert_eq(json_integer_value(json_object_get(p, "exit_status")), 4);
 }
 
 Test(program_exec, fixed_port_without_a_namespace_is_skipped) {
-  char *path = th_write_file(dir, "fixed.case",
+  char *path = th_write_file(th_dir, "fixed.case",
                              "case fixed\nabout a\nsource t\n"
                              "server exec \"sleep 30\" port=8080\n"
                              "expect server exit none\n");
@@ -139,16 +131,16 @@ Test(program_exec, fixed_port_without_a_namespace_is_skipped) {
  * instance from being removed. It lists its own descriptors. */
 Test(program_exec, program_inherits_no_descriptor_of_the_runner) {
   int status;
-  th_play(dir, "fds",
+  th_play(th_dir, "fds",
           "case fds\nabout a\nsource t\n"
           "server listen\n"
           "client exec \"ls -l /proc/self/fd > fds.txt\"\n"
           "wait 300ms\n"
           "expect server LISTEN\n",
-          NULL, &status, &root);
+          NULL, &status, &th_root);
   cr_assert_eq(status, 0);
   char path[1024];
-  snprintf(path, sizeof path, "%s/fds.txt", dir);
+  snprintf(path, sizeof path, "%s/fds.txt", th_dir);
   char *fds = th_read_file(path);
   cr_assert_not_null(fds, "the program did not run in the case's folder");
   int n = 0;
