@@ -1,23 +1,25 @@
 /* trace.h - every state change of a case's sockets, from kernel tracepoints.
  *
- * Contract: tc_trace_open() creates a private tracefs instance (named
- * "tcpclose-<pid>-<n>"), sets its clock to CLOCK_MONOTONIC ("mono"), and
- * enables sock:inet_sock_set_state, tcp:tcp_send_reset, tcp:tcp_receive_reset
- * and tcp:tcp_destroy_sock, filtered in the kernel to sockets whose source
- * or destination port is `port` where the event has port fields; what the
- * kernel cannot filter (tcp_send_reset keeps its addresses in sockaddr
- * arrays; a socket's destroy after a reset, whose ports are cleared by then)
- * tc_trace_poll() filters the same way. It needs root and a mounted tracefs
- * (it never mounts it), and fails with a one-line reason otherwise (the
- * caller skips transition checks and says why). tc_trace_poll() never
- * blocks: it appends what the kernel recorded since the last poll, merged
- * across CPUs in time order (an event still being written on another CPU
- * while a poll reads may come first in the next poll's batch). It reports
- * with -ENOBUFS, after appending what it could read, when the kernel
- * dropped events. tc_trace_close() removes the instance; it must run on
- * every exit path. Because a SIGKILLed runner cannot clean up,
- * tc_trace_reap_stale() removes instances of tcpclose processes that no
- * longer exist; the runner calls it at start.
+ * Contract: tc_trace_open() follows the TCP sockets whose source or
+ * destination port is `port`, through sock:inet_sock_set_state,
+ * tcp:tcp_send_reset, tcp:tcp_receive_reset and tcp:tcp_destroy_sock, from
+ * the moment it returns. Every trace of a process reads one private tracefs
+ * instance, "tcpclose-<pid>-<n>", with clock CLOCK_MONOTONIC ("mono"); the
+ * first open makes it and the last close removes it (making and removing
+ * instances holds the kernel's tracing locks, so one per run, not one per
+ * case). Events are sorted out by port when read, and a socket's destroy
+ * after a reset, whose ports are cleared by then, by the socket it ends.
+ * It needs root and a mounted tracefs (it never mounts it), and fails with
+ * a one-line reason otherwise (the caller skips transition checks and says
+ * why). tc_trace_poll() never blocks: it appends what the kernel recorded
+ * since the last poll, merged across CPUs in time order (an event still
+ * being written on another CPU while a poll reads may come first in the
+ * next poll's batch). It reports with -ENOBUFS, after appending what it
+ * could read, when the kernel dropped events while the trace was open
+ * (whose they were cannot be known, so every open trace is told).
+ * tc_trace_close() must run on every exit path. Because a SIGKILLed runner
+ * cannot clean up, tc_trace_reap_stale() removes instances of tcpclose
+ * processes that no longer exist; the runner calls it at start.
  * Note the kernel has no event for TIME_WAIT: the full socket goes
  * FIN_WAIT2 (or CLOSING) -> CLOSE and a timewait mini-socket takes over;
  * merging that in is the caller's job (see play_timeline.c).
@@ -29,11 +31,10 @@
  * loopback the peer's tcp_receive_reset usually comes first. The kernel's
  * TCP_NEW_SYN_RECV (12, a request socket) is reported as SYN_RECV.
  * Times are CLOCK_MONOTONIC microseconds (the clock of uv_hrtime()).
- * A tc_trace owns its instance and its events. Not thread-safe: one thread
- * uses a trace at a time (the runner opens and closes it on libuv's
- * threadpool, where opening takes a good part of a second, and polls it on
- * its loop thread); traces of different cases may be opened at once from
- * several threads. Builds without the Linux components have trace_none.c:
+ * A tc_trace owns its events. One thread uses a trace at a time (the runner
+ * opens and closes it on libuv's threadpool, where the first open takes a
+ * good part of a second, and polls it on its loop thread); different traces
+ * may be opened, polled and closed at once from several threads. Builds without the Linux components have trace_none.c:
  * tc_trace_open() fails with -ENOTSUP and one line saying why.
  */
 #ifndef TCPCLOSE_TRACE_H
