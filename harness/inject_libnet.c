@@ -78,6 +78,13 @@ static int open_failure(const char *why) {
 static int open_raw(int family, libnet_t **l, tc_err *err) {
   char why[LIBNET_ERRBUF_SIZE] = "";
   *l = libnet_init(family == AF_INET ? LIBNET_RAW4 : LIBNET_RAW6, NULL, why);
+  unsigned mark = TC__INJECT_MARK;
+  if (*l != NULL && setsockopt(libnet_getfd(*l), SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0) {
+    int e = errno;
+    libnet_destroy(*l);
+    *l = NULL;
+    return tc_errf(err, -e, "inject: cannot mark the raw socket: %s", strerror(e));
+  }
   if (*l != NULL) return 0;
   why[strcspn(why, "\n")] = '\0';
   int code = open_failure(why);

@@ -9,7 +9,10 @@
  * tc__netns_join() into the case's namespace, and the segment goes out on
  * that namespace's loopback, where the receiving kernel and the capture see
  * it like any other. It carries the IPv4 TTL / IPv6 hop limit TC_INJECT_TTL
- * (tcpclose/wire.h), so the capture tells it from the kernel's own. It
+ * (tcpclose/wire.h), so the capture tells it from the kernel's own, and
+ * the packet mark TC__INJECT_MARK (SO_MARK), so that a case's `drop ...
+ * at=output` rules, meant for what the sender's kernel sends, let it pass
+ * (netns_nft.c). It
  * blocks only for the sendto() of one packet on loopback. Needs root
  * (CAP_NET_RAW); fails otherwise with "inject: needs root (raw socket): ...".
  * Returns 0 or a negative errno with one line in err. Linux only
@@ -24,6 +27,8 @@
 
 #include "tcpclose/error.h"
 #include "tcpclose/sock.h"
+
+#define TC__INJECT_MARK 0x7463 /* "tc" */
 
 struct tc__inject_seg {
   struct tc_addr src, dst; /* with ports, one family */

@@ -1,5 +1,6 @@
 /* netns_nft.c - drop rules (see netns_nft.h). */
 #include "netns_nft.h"
+#include "inject_libnet.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -24,11 +25,16 @@ int tc__nft_drop(struct tc__nft *n, const char *tag, const char *hook, const cha
   char cmd[640];
   if (strcmp(hook, "input") != 0 && strcmp(hook, "output") != 0)
     return snprintf(why, len, "nftables: no hook '%s'", hook), -EINVAL;
+  /* At output, what the case injects passes: drops there stand for what
+   * the sender's kernel sends (the injected segment was crafted to arrive). */
+  char spare[48] = "";
+  if (strcmp(hook, "output") == 0)
+    snprintf(spare, sizeof spare, "meta mark != 0x%x ", TC__INJECT_MARK);
   snprintf(cmd, sizeof cmd,
            "add table inet tcpclose\n"
            "add chain inet tcpclose %s { type filter hook %s priority 0; policy accept; }\n"
-           "add rule inet tcpclose %s tcp %s %u tcp flags == 0x%x counter drop comment \"%s\"\n",
-           hook, hook, hook, which, port, flags, tag);
+           "add rule inet tcpclose %s %stcp %s %u tcp flags == 0x%x counter drop comment \"%s\"\n",
+           hook, hook, hook, spare, which, port, flags, tag);
   int rc = nft_run(n, cmd, why, len);
   if (rc == 0 && count > 0 && n->ncounted < TC__NFT_MAX_COUNTED) {
     snprintf(n->counted[n->ncounted].hook, sizeof n->counted[0].hook, "%s", hook);
