@@ -233,6 +233,7 @@ struct tc__settle {
   size_t nprev;
   unsigned polls;                                      /* of the settle in progress */
   unsigned long counts[TC_ROLE_COUNT][TC_STATE_COUNT]; /* serve, churn: by state */
+  int app_pending; /* at the last count: CLOSE_WAIT sockets their peer will close */
 };
 
 /* Polls until the case's sockets stop changing with no retransmission

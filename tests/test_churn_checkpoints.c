@@ -111,3 +111,27 @@ Test(churn_checkpoints, exit_that_never_comes_fails_the_check) {
   cr_assert_str_eq(th_str(k, "verdict"), "fail", "%s", th_str(k, "reason"));
   cr_assert_str_eq(th_observed(k, 6), "none (still running)");
 }
+
+/* A serve that closes after the end of stream, but only 300 ms later (what
+ * a busy machine does to a peer kept off the CPU): the kernel is quiet
+ * meanwhile, yet settle waits for the close, since the server's CLOSE_WAIT
+ * sockets are its peer's to close. */
+Test(churn_checkpoints, settle_waits_for_a_serve_that_will_close) {
+  int status;
+  json_t *k = th_play(th_dir, "late",
+                      "case late\nabout a\nsource t\n"
+                      "sysctl net.ipv4.tcp_tw_reuse=0\n"
+                      "server listen backlog=64\n"
+                      "server serve recv eof wait 300ms close\n"
+                      "client churn 10 concurrency=10 send 10 close\n"
+                      "settle 3s\n"
+                      "expect server count CLOSE_WAIT=0 LAST_ACK=0\n" /* 9 */
+                      "expect client count TIME_WAIT=10\n",           /* 10 */
+                      NULL, &status, &th_root);
+  cr_assert_eq(status, 0, "%s / %s", th_observed(k, 9), th_observed(k, 10));
+  cr_assert_eq(th_passed(k, 9), 1);
+  cr_assert_eq(th_passed(k, 10), 1);
+  json_t *s = json_array_get(json_object_get(k, "settles"), 0);
+  cr_assert_str_eq(th_str(s, "ended"), "quiet");
+  cr_assert_geq(json_integer_value(json_object_get(s, "ms")), 300);
+}
