@@ -353,13 +353,9 @@ int tc__hub_poll(struct tc__trace_sub *s, struct tc__trace_box *out, tc_err *err
   return rc;
 }
 
-const char *tc__hub_name(void) {
-  return hub.name;
-}
+const char *tc__hub_name(void) { return hub.name; }
 
-int tc__hub_buffer_kb(void) {
-  return TC__HUB_BUFFER_KB;
-}
+int tc__hub_buffer_kb(void) { return TC__HUB_BUFFER_KB; }
 
 /* ---- instances of dead runs ---- */
 

@@ -61,9 +61,8 @@ static int listener(uint16_t *port) {
 
 /* A connection to the listener, closed from both sides. */
 static void one_connection(int l, uint16_t port) {
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-                          .sin_port = htons(port)};
+  struct sockaddr_in a = {
+      .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port)};
   int c = socket(AF_INET, SOCK_STREAM, 0);
   cr_assert_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
   int s = accept(l, NULL, NULL);
