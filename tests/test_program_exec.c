@@ -4,7 +4,9 @@
  * checked through the kernel by the 4-tuple; the program runs in the case
  * file's folder with {addr} and {port} filled in, and its output tails and
  * its end are in the results. Root (a namespace per case) and python3. */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,4 +151,36 @@ Test(program_exec, program_inherits_no_descriptor_of_the_runner) {
   cr_assert_eq(n, 4, "descriptors of the runner leaked into the program:\n%s", fds);
   cr_assert_null(strstr(fds, "trace_pipe_raw"), "%s", fds);
   free(fds);
+}
+
+static long sysctl_here(const char *name) {
+  char path[128];
+  snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
+  FILE *f = fopen(path, "r");
+  long v = -1;
+  cr_assert_not_null(f, "%s", path);
+  cr_assert_eq(fscanf(f, "%ld", &v), 1, "%s", path);
+  fclose(f);
+  return v;
+}
+
+/* The case's namespace owns a small TCP hash table (so that sock_diag
+ * dumps walk only its own buckets), and keeps the TIME_WAIT and SYN
+ * backlog limits of a namespace made from the host, which the table's size
+ * would otherwise have set. A program in the namespace reads them. */
+Test(program_exec, case_namespace_has_its_own_tcp_table_and_the_hosts_limits) {
+  int status;
+  json_t *k = th_play(th_dir, "table",
+                      "case table\nabout a\nsource t\n"
+                      "server listen\n"
+                      "client exec \"cd /proc/sys/net/ipv4 && cat tcp_ehash_entries "
+                      "tcp_max_tw_buckets tcp_max_syn_backlog\"\n"
+                      "expect client exit 0\n",
+                      NULL, &status, &th_root);
+  cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
+  cr_assert_eq(unshare(CLONE_NEWNET), 0, "a namespace made from the host");
+  char want[128];
+  snprintf(want, sizeof want, "8192\n%ld\n%ld\n", sysctl_here("tcp_max_tw_buckets"),
+           sysctl_here("tcp_max_syn_backlog"));
+  cr_assert_str_eq(th_str(program_of(k, 0), "stdout"), want);
 }
