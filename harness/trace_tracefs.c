@@ -46,7 +46,8 @@ int tc_trace_open(uint16_t port, tc_trace **out, tc_err *err) {
  * events. */
 static int take(struct tc_trace *t, const struct tc__trace_box *b) {
   size_t first = t->n;
-  if (b->n > 0 && tc__grow(&t->ev, &t->cap, t->n + b->n, 64, sizeof *t->ev) < 0) return -ENOMEM;
+  if (b->n == 0) return 0;
+  if (tc__grow(&t->ev, &t->cap, t->n + b->n, 64, sizeof *t->ev) < 0) return -ENOMEM;
   memcpy(t->ev + t->n, b->ev, b->n * sizeof *b->ev);
   t->n += b->n;
   tc__trace_order(t->ev, t->n, first);
