@@ -417,7 +417,7 @@ static int play(const struct probe_args *a, tc_case *cases, size_t n) {
   char exe[4096], cwd[4096];
   size_t len = sizeof exe;
   int interrupted = 0;
-  double lag = 0;
+  struct tc_run_info info = {0};
   tc_case_result res[MAX_SCENARIOS];
   if (uv_exepath(exe, &len) < 0 || getcwd(cwd, sizeof cwd) == NULL)
     return fprintf(stderr, "tcpclose probe: cannot find its executable or directory\n"),
@@ -431,7 +431,7 @@ static int play(const struct probe_args *a, tc_case *cases, size_t n) {
   printf("tcpclose probe: %s (grace %.1f s, churn %lu)\n", a->command, a->grace_ms / 1000.0,
          a->churn);
   int fds_left;
-  if (tc__sched_run(list, n, res, &so, &interrupted, &lag, &fds_left) < 0)
+  if (tc__sched_run(list, n, res, &so, &interrupted, &info, &fds_left) < 0)
     return fprintf(stderr, "tcpclose probe: out of memory\n"), TC__EXIT_USAGE;
   int rc = interrupted ? TC__EXIT_INTERRUPTED : summarize(cases, res, n, a->grace_ms);
   struct tc_host host;

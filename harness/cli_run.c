@@ -37,7 +37,7 @@ struct run {
   int interrupted;
   int progress_shown; /* a status line is on the terminal */
   int verbose;
-  double lag_ms; /* the worst lateness of the loop's timers */
+  struct tc_run_info info; /* the loop's lag and own work */
   size_t counts[TC_ERROR + 1];
 };
 
@@ -275,7 +275,7 @@ static int play_all(struct run *run, const struct run_args *a) {
                              .arg = run};
   if (!a->verbose && isatty(STDOUT_FILENO)) o.on_progress = on_progress;
   int fds_left = 0;
-  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted, &run->lag_ms,
+  if (tc__sched_run(run->cases, run->n, run->results, &o, &run->interrupted, &run->info,
                     &fds_left) < 0) {
     fprintf(stderr, "tcpclose run: out of memory\n");
     return TC__EXIT_FAIL;
@@ -293,8 +293,7 @@ static int write_reports(struct run *run, const struct run_args *a, const struct
   int any = 0;
   for (int f = 0; f < NFORMATS; f++) any |= a->reports[f] != NULL;
   if (!any) return 0;
-  struct tc_run_info info = {.loop_lag_ms = run->lag_ms};
-  json_t *tree = tc__results_tree(host, &info, run->results, run->n);
+  json_t *tree = tc__results_tree(host, &run->info, run->results, run->n);
   tc_cmp_run *res = tree != NULL ? tc__report_run_of(tree, a->json ? a->json : "this run") : NULL;
   tc_err err = {.msg = "out of memory"};
   int rc = res != NULL ? 0 : -1;
@@ -317,8 +316,7 @@ static int report(struct run *run, const struct run_args *a, double secs) {
   tc_host_detect(&host);
   if (a->json != NULL) {
     tc_err err;
-    struct tc_run_info info = {.loop_lag_ms = run->lag_ms};
-    if (tc_results_write(a->json, &host, &info, run->results, run->n, &err) < 0) {
+    if (tc_results_write(a->json, &host, &run->info, run->results, run->n, &err) < 0) {
       fprintf(stderr, "tcpclose run: %s\n", err.msg);
       return TC__EXIT_FAIL;
     }
@@ -329,7 +327,9 @@ static int report(struct run *run, const struct run_args *a, double secs) {
   printf("%zu passed, %zu failed", run->counts[TC_PASS], failed);
   if (run->counts[TC_SKIP]) printf(", %zu skipped", run->counts[TC_SKIP]);
   printf("\n");
-  if (a->verbose) printf("loop lag: worst %.1f ms\n", run->lag_ms);
+  if (a->verbose)
+    printf("loop lag: worst %.1f ms (the loop's own work: at most %.1f ms in one turn)\n",
+           run->info.loop_lag_ms, run->info.loop_busy_ms);
   return failed ? TC__EXIT_FAIL : TC__EXIT_OK;
 }
 

@@ -32,7 +32,8 @@ struct sched {
   uv_signal_t sig[3];
   struct tc__ltimer tick, probe;
   uv_pipe_t first_stream;
-  double lag_ms;
+  double lag_ms, busy_ms;
+  struct tc__lbusy busy;
   uint64_t t0;
   int interrupted;
 };
@@ -60,6 +61,7 @@ static void stop(struct sched *s) {
   for (int i = 0; i < 3; i++) uv_close((uv_handle_t *)&s->sig[i], NULL);
   tc__ltimer_close(&s->tick, NULL);
   tc__ltimer_close(&s->probe, NULL);
+  tc__lbusy_close(&s->busy);
 }
 
 static void play_done(tc_play *play, void *arg) {
@@ -138,6 +140,7 @@ static void start_handles(struct sched *s) {
   tc__ltimer_init(s->loop, &s->probe, &s->lag_ms, s);
   if (s->o->on_progress) tc__ltimer_start(&s->tick, on_tick, PROGRESS_MS, PROGRESS_MS);
   tc__ltimer_start(&s->probe, on_probe, PROBE_MS, PROBE_MS);
+  tc__lbusy_start(s->loop, &s->busy, &s->busy_ms);
   /* libuv opens a spare descriptor with a loop's first stream (for
    * accept's EMFILE) and keeps it as long as the loop: opened here, it is
    * not counted as the cases'. */
@@ -146,7 +149,8 @@ static void start_handles(struct sched *s) {
 }
 
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms, int *fds_left) {
+                  const struct tc__sched_opts *o, int *interrupted, struct tc_run_info *info,
+                  int *fds_left) {
   struct sched s = {.loop = uv_default_loop(),
                     .cases = cases,
                     .n = n,
@@ -168,6 +172,7 @@ int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results
   free(s.slots);
   free(s.order);
   *interrupted = s.interrupted;
-  *lag_ms = s.lag_ms;
+  info->loop_lag_ms = s.lag_ms;
+  info->loop_busy_ms = s.busy_ms;
   return 0;
 }

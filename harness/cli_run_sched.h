@@ -8,7 +8,8 @@
  * and start no more; *interrupted is then the signal number. It prints
  * nothing: on_progress (every 200 ms, and after each result) and on_result
  * are the CLI's to print. A probe timer measures the loop's lag all run
- * long; the worst of it and of every case's own timers is *lag_ms.
+ * long; the worst of it and of every case's own timers is info->loop_lag_ms,
+ * and the longest turn of the loop's own work info->loop_busy_ms.
  * Runs the default loop on the caller's thread until every case is done.
  * Internal to `tcpclose run`.
  */
@@ -40,6 +41,7 @@ struct tc__sched_opts {
  * before the first started (Linux; 0 elsewhere): each case must close all
  * it opened. */
 int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results,
-                  const struct tc__sched_opts *o, int *interrupted, double *lag_ms, int *fds_left);
+                  const struct tc__sched_opts *o, int *interrupted, struct tc_run_info *info,
+                  int *fds_left);
 
 #endif

@@ -1,5 +1,8 @@
-/* loop_timer.c - timers that measure the loop's lag (see loop_timer.h). */
+/* loop_timer.c - timers that measure the loop's lag, and the meter of its
+ * own work (see loop_timer.h). */
 #include "loop_timer.h"
+
+#include <time.h>
 
 static void fired(uv_timer_t *h) {
   struct tc__ltimer *t = (struct tc__ltimer *)h;
@@ -39,4 +42,32 @@ int tc__ltimer_close(struct tc__ltimer *t, uv_close_cb close_cb) {
   t->open = 0;
   uv_close((uv_handle_t *)&t->handle, close_cb);
   return 1;
+}
+
+static double thread_cpu_ms(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0) return 0;
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void turn(uv_prepare_t *h) {
+  struct tc__lbusy *b = (struct tc__lbusy *)h;
+  double now = thread_cpu_ms();
+  if (now - b->cpu_ms > *b->worst_ms) *b->worst_ms = now - b->cpu_ms;
+  b->cpu_ms = now;
+}
+
+int tc__lbusy_start(uv_loop_t *loop, struct tc__lbusy *b, double *worst_ms) {
+  *b = (struct tc__lbusy){.worst_ms = worst_ms, .cpu_ms = thread_cpu_ms()};
+  int rc = uv_prepare_init(loop, &b->handle);
+  if (rc < 0) return rc;
+  b->open = 1;
+  uv_unref((uv_handle_t *)&b->handle);
+  return uv_prepare_start(&b->handle, turn);
+}
+
+void tc__lbusy_close(struct tc__lbusy *b) {
+  if (!b->open) return;
+  b->open = 0;
+  uv_close((uv_handle_t *)&b->handle, NULL);
 }

@@ -1,4 +1,5 @@
-/* loop_timer.h - a libuv timer that measures how late it fires.
+/* loop_timer.h - a libuv timer that measures how late it fires, and a
+ * meter of the loop's own work.
  *
  * Contract: one uv_timer_t on the caller's loop, used from the loop's
  * thread only. tc__ltimer_start() arms it for `timeout_ms`, then every
@@ -11,6 +12,13 @@
  * in whole milliseconds, so up to 1 ms of it is libuv's rounding.
  * tc__ltimer_close() closes the handle; close_cb gets the uv_handle_t
  * whose data is the tc__ltimer's.
+ * The other cause of lag is outside the loop: a woken loop still waits for
+ * a CPU. To tell them apart, tc__lbusy_start() measures the CPU time the
+ * loop's thread used in each turn of the loop (from one prepare phase to
+ * the next: its callbacks, and the poll, which sleeps), and keeps the
+ * longest in *worst_ms: the most the loop's own work ever held it in one
+ * turn, whatever the machine's load. Its prepare handle does not keep the
+ * loop alive; tc__lbusy_close() closes it.
  */
 #ifndef TCPCLOSE_LOOP_TIMER_H
 #define TCPCLOSE_LOOP_TIMER_H
@@ -37,5 +45,15 @@ void tc__ltimer_start(struct tc__ltimer *t, tc__ltimer_cb cb, uint64_t timeout_m
 void tc__ltimer_stop(struct tc__ltimer *t);
 /* Closes the handle once; returns 1 when close_cb will be called. */
 int tc__ltimer_close(struct tc__ltimer *t, uv_close_cb close_cb);
+
+struct tc__lbusy {
+  uv_prepare_t handle;
+  double cpu_ms; /* the thread's CPU time at the last prepare phase */
+  double *worst_ms;
+  int open;
+};
+
+int tc__lbusy_start(uv_loop_t *loop, struct tc__lbusy *b, double *worst_ms);
+void tc__lbusy_close(struct tc__lbusy *b);
 
 #endif

@@ -168,7 +168,9 @@ json_t *tc__results_tree(const struct tc_host *h, const struct tc_run_info *run,
       json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:o}", "tool", "tcpclose", "schema", 1, "host", "os",
                 h->os, "kernel", h->kernel, "machine", h->machine, "cases", arr);
   if (root != NULL && run != NULL)
-    json_object_set_new(root, "run", json_pack("{s:f}", "loop_lag_ms", round_ms(run->loop_lag_ms)));
+    json_object_set_new(root, "run",
+                        json_pack("{s:f, s:f}", "loop_lag_ms", round_ms(run->loop_lag_ms),
+                                  "loop_busy_ms", round_ms(run->loop_busy_ms)));
   return root;
 }
 

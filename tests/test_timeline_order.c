@@ -4,6 +4,7 @@
  * on the four-wave and the RST seed cases, whose lines come from all
  * sources. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +57,28 @@ Test(timeline, reset_lines_in_time_order) {
   cr_assert_geq(check_order(o.out, "server", &lines), 2, "%s", o.out);
   cr_assert_geq(lines, 15, "%s", o.out);
   th_out_free(&o);
+}
+
+/* The loop's lag and its own work: in the results (per case and for the
+ * run) and after `run -v`. A run always does some work on its loop, so the
+ * longest turn's CPU time is above zero. */
+Test(timeline, loop_lag_and_own_work_are_reported) {
+  char *dir = th_tmpdir(), json[600], path[512];
+  snprintf(json, sizeof json, "%s/r.json", dir);
+  snprintf(path, sizeof path, "%s/server-close-on-eof.case", TCPCLOSE_CASES_DIR);
+  char *argv[] = {TCPCLOSE_BIN, "run", "-v", "--json", json, path, NULL};
+  struct th_out o;
+  cr_assert_eq(th_run(argv, &o), 0, "%s%s", o.out, o.err);
+  cr_assert(strstr(o.out, "loop lag: worst ") != NULL, "%s", o.out);
+  cr_assert(strstr(o.out, "(the loop's own work: at most ") != NULL, "%s", o.out);
+  json_t *root = json_load_file(json, 0, NULL);
+  cr_assert_not_null(root);
+  json_t *run = json_object_get(root, "run");
+  cr_assert(json_is_number(json_object_get(run, "loop_lag_ms")));
+  cr_assert_gt(json_number_value(json_object_get(run, "loop_busy_ms")), 0);
+  json_t *kase = json_array_get(json_object_get(root, "cases"), 0);
+  cr_assert(json_is_number(json_object_get(kase, "loop_lag_ms")));
+  json_decref(root);
+  th_out_free(&o);
+  th_rmtree(dir);
 }

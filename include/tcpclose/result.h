@@ -178,7 +178,8 @@ void tc_host_detect(struct tc_host *h);
 
 /* What belongs to the whole run rather than one case. */
 struct tc_run_info {
-  double loop_lag_ms; /* the worst lateness of the runner loop's timers */
+  double loop_lag_ms;  /* the worst lateness of the runner loop's timers */
+  double loop_busy_ms; /* the longest the loop's own callbacks held it in one turn */
 };
 
 /* Writes the results file for n case results (run may be NULL). 0 or
