@@ -55,12 +55,12 @@ int tc_observer_snapshot(tc_observer *obs, const struct tc_query *q, size_t n, s
   return obs->be->snapshot(obs->state, q, n, out, err);
 }
 
-int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, unsigned long *counts,
+int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, struct tc_counts *out,
                       tc_err *err) {
-  memset(counts, 0, TC_STATE_COUNT * sizeof *counts);
+  memset(out, 0, sizeof *out);
   if (obs->be->count == NULL)
     return tc_errf(err, -ENOTSUP, "observer %s cannot count sockets", obs->be->name);
-  return obs->be->count(obs->state, q, counts, err);
+  return obs->be->count(obs->state, q, out, err);
 }
 
 void tc_observer_close(tc_observer *obs) {
@@ -73,6 +73,11 @@ int tc__query_matches(const struct tc_query *q, const struct tc_sock *s) {
   if (!tc_addr_equal(&q->tuple.local, &s->tuple.local)) return 0;
   if (q->listener) return s->state == TC_STATE_LISTEN;
   return s->state != TC_STATE_LISTEN && tc_addr_equal(&q->tuple.remote, &s->tuple.remote);
+}
+
+void tc__count_add(struct tc_counts *c, const struct tc_sock *s) {
+  c->state[s->state]++;
+  c->retransmitting += s->timer == TC_TIMER_RETRANSMIT;
 }
 
 int tc__count_matches(const struct tc_count_query *q, const struct tc_sock *s) {

@@ -23,7 +23,7 @@ struct tc__observer_backend {
   void (*close)(void *state);
   /* tc_observer_count(): counts zeroed by the caller; NULL when the
    * backend cannot count */
-  int (*count)(void *state, const struct tc_count_query *q, unsigned long *counts, tc_err *err);
+  int (*count)(void *state, const struct tc_count_query *q, struct tc_counts *out, tc_err *err);
 };
 
 /* Whether a socket the kernel reported answers a query. */
@@ -32,6 +32,8 @@ int tc__query_matches(const struct tc_query *q, const struct tc_sock *s);
 /* Whether a socket the kernel reported is one of the role's sockets a count
  * query counts (tc_observer_count's rule, for backends that read all). */
 int tc__count_matches(const struct tc_count_query *q, const struct tc_sock *s);
+/* Adds s (a state below TC_STATE_COUNT) to the counts. */
+void tc__count_add(struct tc_counts *c, const struct tc_sock *s);
 
 extern const struct tc__observer_backend tc__observer_procfs;
 extern const struct tc__observer_backend tc__observer_diag;

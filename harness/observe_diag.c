@@ -275,7 +275,7 @@ static void diag_close(void *state) {
 
 /* One answer of a count's dump: a socket counted, or its end. */
 static int take_counted(const struct nlmsghdr *nlh, const struct tc_count_query *q,
-                        unsigned long *counts, int *done, tc_err *err) {
+                        struct tc_counts *counts, int *done, tc_err *err) {
   struct tc_sock s;
   if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
     int e = 0;
@@ -289,13 +289,13 @@ static int take_counted(const struct nlmsghdr *nlh, const struct tc_count_query 
   if (tc__diag_decode_brief(nlh, nlh->nlmsg_len, &s) < 0)
     return tc_errf(err, -EPROTO, "observer diag: malformed socket answer (%u bytes)",
                    nlh->nlmsg_len);
-  if (tc__count_matches(q, &s)) counts[s.state]++;
+  if (tc__count_matches(q, &s)) tc__count_add(counts, &s);
   return 0;
 }
 
 /* One dump, filtered by port in the kernel: the host's other sockets never
  * reach this process. */
-static int diag_count(void *state, const struct tc_count_query *q, unsigned long *counts,
+static int diag_count(void *state, const struct tc_count_query *q, struct tc_counts *counts,
                       tc_err *err) {
   struct diag *d = state;
   uint32_t seq = d->seq++;

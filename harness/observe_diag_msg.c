@@ -163,8 +163,8 @@ int tc__diag_msg_ok(const void *msg, int len) {
          nlh->nlmsg_len <= (unsigned)len;
 }
 
-/* The message's header and the socket's tuple and state: what every
- * answer has. NULL when it is not a well-formed TCP socket message (the
+/* The message's header and the socket's tuple, state and timer: what
+ * every answer has. NULL when it is not a well-formed TCP socket message (the
  * length is checked with tc__diag_msg_ok, never libmnl's signed test). */
 static const struct inet_diag_msg *decode_head(const void *msg, size_t len, struct tc_sock *out) {
   const struct nlmsghdr *nlh = msg;
@@ -180,6 +180,8 @@ static const struct inet_diag_msg *decode_head(const void *msg, size_t len, stru
   decode_addr(m->idiag_family, m->id.idiag_src, m->id.idiag_sport, &out->tuple.local);
   decode_addr(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport, &out->tuple.remote);
   out->state = m->idiag_state; /* a timewait mini-socket's tw_substate */
+  out->timer = m->idiag_timer;
+  out->timer_ms = m->idiag_timer == TC_TIMER_NONE ? 0 : (long)m->idiag_expires;
   return m;
 }
 
@@ -188,8 +190,6 @@ int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out) {
   if (m == NULL) return -EINVAL;
   out->sendq = m->idiag_wqueue; /* LISTEN: the backlog (sock.h); /proc prints 0 */
   out->recvq = m->idiag_rqueue; /* LISTEN: connections waiting for accept() */
-  out->timer = m->idiag_timer;
-  out->timer_ms = m->idiag_timer == TC_TIMER_NONE ? 0 : (long)m->idiag_expires;
   out->retransmits = m->idiag_retrans;
   out->inode = m->idiag_inode;
   if (mnl_attr_parse(msg, sizeof *m, take_info, out) != MNL_CB_OK) return -EINVAL;

@@ -61,8 +61,9 @@ int tc__diag_decode(const void *msg, size_t len, struct tc_sock *out);
 int tc__diag_put_port_dump(void *buf, size_t cap, int family, uint16_t port, int remote,
                            uint32_t seq);
 
-/* The state and 4-tuple of one SOCK_DIAG_BY_FAMILY message of at most len
- * bytes, without tc__diag_decode()'s queues and timers. 0 or -EINVAL. */
+/* The state, 4-tuple and timer of one SOCK_DIAG_BY_FAMILY message of at
+ * most len bytes, without tc__diag_decode()'s queues and TCP info (what a
+ * count needs). 0 or -EINVAL. */
 int tc__diag_decode_brief(const void *msg, size_t len, struct tc_sock *out);
 
 #endif

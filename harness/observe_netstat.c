@@ -188,7 +188,7 @@ static int netstat_snapshot(void *state, const struct tc_query *q, size_t n, str
 }
 
 /* Counts the role's sockets among every TCP line netstat printed. */
-static int netstat_count(void *state, const struct tc_count_query *q, unsigned long *counts,
+static int netstat_count(void *state, const struct tc_count_query *q, struct tc_counts *counts,
                          tc_err *err) {
   struct output o;
   char *save = NULL;
@@ -198,7 +198,7 @@ static int netstat_count(void *state, const struct tc_count_query *q, unsigned l
   for (char *l = strtok_r(o.buf, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
     if (tc_netstat_parse_line(l, TC_NETSTAT_ANY, &s) == 0 && s.state > 0 &&
         s.state < TC_STATE_COUNT && tc__count_matches(q, &s))
-      counts[s.state]++;
+      tc__count_add(counts, &s);
   free(o.buf);
   return 0;
 }

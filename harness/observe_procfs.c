@@ -94,7 +94,7 @@ static void procfs_close(void *state) {
 }
 
 /* Counts the role's sockets in the table of the server's family. */
-static int procfs_count(void *state, const struct tc_count_query *q, unsigned long *counts,
+static int procfs_count(void *state, const struct tc_count_query *q, struct tc_counts *counts,
                         tc_err *err) {
   struct procfs *p = state;
   int fd = p->fd[q->server.family == AF_INET6];
@@ -105,7 +105,7 @@ static int procfs_count(void *state, const struct tc_count_query *q, unsigned lo
     nl = strchr(line, '\n');
     if (nl) *nl = '\0';
     if (tc_procfs_parse_line(line, q->server.family, &s) == 0 && tc__count_matches(q, &s))
-      counts[s.state]++;
+      tc__count_add(counts, &s);
   }
   return rc;
 }

@@ -126,7 +126,7 @@ static void check_exit(struct tc_play *play, const struct tc_step *st) {
 static void check_count(struct tc_play *play, const struct tc_step *st) {
   const struct tc_expect_step *e = &st->u.exp;
   const struct tc__link *srv = &play->link[TC_SERVER];
-  unsigned long counts[TC_STATE_COUNT];
+  struct tc_counts counts;
   char seen[256] = "";
   tc_err err;
   if (!srv->has_listener) {
@@ -135,7 +135,7 @@ static void check_count(struct tc_play *play, const struct tc_step *st) {
     return;
   }
   struct tc_count_query q = {.server = srv->listener, .role = (int)e->role};
-  if (tc_observer_count(play->obs.snap, &q, counts, &err) < 0) {
+  if (tc_observer_count(play->obs.snap, &q, &counts, &err) < 0) {
     tc__play_fail(play, "line %d: %s", st->line, err.msg);
     return;
   }
@@ -143,9 +143,9 @@ static void check_count(struct tc_play *play, const struct tc_step *st) {
   size_t n = 0;
   for (size_t i = 0; i < e->ncount && n < sizeof seen; i++) {
     const struct tc_count_term *t = &e->count[i];
-    pass &= tc_count_holds(t, counts[t->state]);
+    pass &= tc_count_holds(t, counts.state[t->state]);
     n += (size_t)snprintf(seen + n, sizeof seen - n, "%s%s=%lu", i ? " " : "",
-                          tc_state_name(t->state), counts[t->state]);
+                          tc_state_name(t->state), counts.state[t->state]);
   }
   tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
 }

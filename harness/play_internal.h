@@ -60,6 +60,7 @@ struct tc__link {
   struct tc_tuple conns[TC__MAX_CONNS]; /* this role's ends, oldest first */
   int nconns;
   int connects_pending;          /* connects sent, not answered yet */
+  int recvs_pending;             /* recvs sent, not answered yet (in the background) */
   int last_err;                  /* errno of the last failed socket call, 0 none */
   int eof;                       /* its last recv saw end of stream */
   size_t received;               /* bytes its last recv read */
@@ -233,7 +234,8 @@ struct tc__settle {
   size_t nprev;
   unsigned polls;                                      /* of the settle in progress */
   unsigned long counts[TC_ROLE_COUNT][TC_STATE_COUNT]; /* serve, churn: by state */
-  int app_pending; /* at the last count: CLOSE_WAIT sockets their peer will close */
+  int counted_pending; /* at the last count: a retransmission pending, or CLOSE_WAIT
+                          sockets their peer will close */
 };
 
 /* Polls until the case's sockets stop changing with no retransmission

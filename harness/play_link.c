@@ -114,6 +114,7 @@ static void apply_reply(struct tc__link *l, unsigned id, int err, const char *re
   if (err > 0) l->last_err = err;
   l->churned = 0;
   l->connects_pending -= st->u.act.action == TC_ACT_CONNECT;
+  l->recvs_pending -= st->u.act.action == TC_ACT_RECV;
   int bad = err == 0 && st->u.act.action == TC_ACT_CHURN ? learn_churn(l, st, rest)
             : err == 0                                   ? learn_sockets(l, st->u.act.action, rest)
                                                          : 0;
@@ -184,6 +185,7 @@ int tc__link_command(struct tc__link *l, const struct tc_action_step *a, unsigne
   int rc = tc__proto_command(a, id, w, cmd, sizeof cmd);
   if (rc >= 0) rc = tc__proto_send((uv_stream_t *)&l->ctl, cmd);
   if (rc >= 0) l->connects_pending += a->action == TC_ACT_CONNECT;
+  if (rc >= 0) l->recvs_pending += a->action == TC_ACT_RECV;
   return rc < 0 ? rc : 0;
 }
 

@@ -135,7 +135,10 @@ static char *tail_copy(const struct tc__program_out *o) {
 
 static int counts_at(struct tc__program *g, unsigned long *counts, tc_err *err) {
   struct tc_count_query q = {.server = g->addr, .role = TC_SERVER};
-  return tc_observer_count(g->play->obs.snap, &q, counts, err);
+  struct tc_counts c;
+  int rc = tc_observer_count(g->play->obs.snap, &q, &c, err);
+  memcpy(counts, c.state, sizeof c.state);
+  return rc;
 }
 
 /* A port no socket of the case's network uses yet. */

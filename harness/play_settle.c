@@ -10,9 +10,11 @@
  * settle must see what that retransmission does. The other timers do not
  * hold settle: a zero-window probe (persist) can go on for ever, keepalive
  * and the FIN_WAIT2 and TIME_WAIT timers are the states being checked.
- * Nor is a case settled while a serve or churn that closes after the end
- * of stream still has sockets in CLOSE_WAIT: its peer is about to close
- * them. */
+ * Nor is a case settled while its peers have work the kernel already made
+ * possible: a serve or churn that closes after the end of stream with
+ * sockets in CLOSE_WAIT, or a recv in the background on a connection with
+ * something to read. A busy machine can keep a peer process off the CPU
+ * for longer than the quiet time, and the kernel is quiet meanwhile. */
 #include <string.h>
 
 #include "play_internal.h"
@@ -44,6 +46,19 @@ static int retransmission_pending(const struct tc_sock *s, size_t n) {
   return 0;
 }
 
+/* A recv still running in the background (`server recv eof then close &`)
+ * on a connection with data or the end of stream to read returns as soon
+ * as its peer process gets the CPU, and what it does next (a close) is
+ * the case's: the case is not settled until it has. */
+static int recv_about_to_return(const struct tc_play *play, const struct tc_sock *s,
+                                const int *role, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (role[i] >= 0 && play->link[role[i]].recvs_pending > 0 &&
+        (s[i].state == TC_STATE_CLOSE_WAIT || s[i].recvq > 0))
+      return 1;
+  return 0;
+}
+
 static int same_sockets(const struct tc_sock *a, const struct tc_sock *b, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (a[i].state != b[i].state || a[i].recvq != b[i].recvq || a[i].sendq != b[i].sendq) return 0;
@@ -53,7 +68,9 @@ static int same_sockets(const struct tc_sock *a, const struct tc_sock *b, size_t
 /* A case that serves or churns has more connections than the runner
  * follows one by one: its sockets are also counted by state, each role's
  * in one dump, every TC__SETTLE_COUNT_EVERY polls (a dump walks the whole
- * table: not at every poll). Returns 1 when the counts changed. */
+ * table: not at every poll), with how many have a retransmission pending,
+ * which holds settle as it does for the followed sockets. Returns 1 when
+ * the counts changed. */
 #define TC__SETTLE_COUNT_EVERY 5
 
 static int many(const tc_case *c) {
@@ -89,14 +106,16 @@ static int counts_changed(struct tc_play *play, tc_err *err) {
   const struct tc__link *srv = &play->link[TC_SERVER];
   unsigned long now[TC_ROLE_COUNT][TC_STATE_COUNT];
   if (!srv->has_listener || !many(play->c) || st->polls % TC__SETTLE_COUNT_EVERY != 0) return 0;
+  st->counted_pending = 0;
   for (int r = 0; r < TC_ROLE_COUNT; r++) {
     struct tc_count_query q = {.server = srv->listener, .role = r};
-    int rc = tc_observer_count(play->obs.snap, &q, now[r], err);
+    struct tc_counts c;
+    int rc = tc_observer_count(play->obs.snap, &q, &c, err);
     if (rc < 0) return rc;
+    memcpy(now[r], c.state, sizeof c.state);
+    if (c.retransmitting > 0 || (c.state[TC_STATE_CLOSE_WAIT] > 0 && closes_after_eof(play->c, r)))
+      st->counted_pending = 1;
   }
-  st->app_pending = 0;
-  for (int r = 0; r < TC_ROLE_COUNT; r++)
-    if (now[r][TC_STATE_CLOSE_WAIT] > 0 && closes_after_eof(play->c, r)) st->app_pending = 1;
   int changed = memcmp(now, st->counts, sizeof now) != 0;
   memcpy(st->counts, now, sizeof now);
   return changed;
@@ -125,8 +144,8 @@ static void settle_poll(struct tc__ltimer *t) {
     return;
   }
   st->polls++;
-  if (changed || st->app_pending || n != st->nprev || !same_sockets(s, st->prev, n) ||
-      retransmission_pending(s, n))
+  if (changed || st->counted_pending || n != st->nprev || !same_sockets(s, st->prev, n) ||
+      retransmission_pending(s, n) || recv_about_to_return(play, s, role, n))
     st->quiet_since_ms = now;
   memcpy(st->prev, s, n * sizeof *s);
   st->nprev = n;
@@ -152,7 +171,7 @@ void tc__settle_start(struct tc_play *play, int line, unsigned max_ms) {
   st->nprev = (size_t)-1; /* the first poll always counts as a change */
   st->polls = 0;
   memset(st->counts, 0, sizeof st->counts);
-  st->app_pending = 0;
+  st->counted_pending = 0;
   tc__ltimer_start(&st->poll, settle_poll, 0, TC__SETTLE_POLL_MS);
 }
 

@@ -135,3 +135,27 @@ Test(churn_checkpoints, settle_waits_for_a_serve_that_will_close) {
   cr_assert_str_eq(th_str(s, "ended"), "quiet");
   cr_assert_geq(json_integer_value(json_object_get(s, "ms")), 300);
 }
+
+/* The server's FIN of a churned connection is lost once: the server waits
+ * in LAST_ACK for its retransmission (200 ms or more), the client in
+ * FIN_WAIT2, and the kernel is quiet meanwhile. Settle waits for it, as it
+ * does for the sockets it follows one by one: the counted ones with their
+ * retransmit timer armed hold it too. */
+Test(churn_checkpoints, settle_waits_for_a_counted_socket_retransmission) {
+  int status;
+  json_t *k = th_play(th_dir, "rtx",
+                      "case rtx\nabout a\nsource t\n"
+                      "sysctl net.ipv4.tcp_tw_reuse=0\n"
+                      "server listen backlog=8\n"
+                      "server serve recv eof close\n"
+                      "drop s>c F. count=1\n"
+                      "client churn 1 send 10 close\n"
+                      "settle 3s\n"
+                      "expect client count TIME_WAIT=1 FIN_WAIT2=0\n" /* 10 */
+                      "expect server count LAST_ACK=0\n",             /* 11 */
+                      NULL, &status, &th_root);
+  cr_assert_eq(status, 0, "%s / %s", th_observed(k, 10), th_observed(k, 11));
+  json_t *s = json_array_get(json_object_get(k, "settles"), 0);
+  cr_assert_str_eq(th_str(s, "ended"), "quiet");
+  cr_assert_geq(json_integer_value(json_object_get(s, "ms")), 200);
+}

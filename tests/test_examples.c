@@ -46,13 +46,13 @@ TestSuite(examples, .fini = stop, .timeout = 120);
 static unsigned long count(int role, int state) {
   tc_observer *obs = NULL;
   tc_err err = {{0}};
-  unsigned long c[TC_STATE_COUNT];
+  struct tc_counts c;
   struct tc_count_query q = {.role = role};
   cr_assert_eq(tc_observer_open("diag", &obs, &err), 0, "%s", err.msg);
   cr_assert_eq(tc_addr_parse("127.0.0.1", PORT, &q.server), 0);
-  cr_assert_eq(tc_observer_count(obs, &q, c, &err), 0, "%s", err.msg);
+  cr_assert_eq(tc_observer_count(obs, &q, &c, &err), 0, "%s", err.msg);
   tc_observer_close(obs);
-  return c[state];
+  return c.state[state];
 }
 
 /* Polls a count until it is `want` (closes finish a moment after the

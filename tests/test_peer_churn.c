@@ -98,14 +98,14 @@ static unsigned long count_when(int family, unsigned port, int role, int state,
   cr_assert_eq(tc_observer_open("diag", &obs, &err), 0, "%s", err.msg);
   struct tc_count_query q = {.role = role};
   cr_assert_eq(tc_addr_parse(loopback(family), port, &q.server), 0);
-  unsigned long counts[TC_STATE_COUNT];
+  struct tc_counts counts;
   for (int waited = 0; waited < GUARD_MS; waited += 10) {
-    cr_assert_eq(tc_observer_count(obs, &q, counts, &err), 0, "%s", err.msg);
-    if (counts[state] == want) break;
+    cr_assert_eq(tc_observer_count(obs, &q, &counts, &err), 0, "%s", err.msg);
+    if (counts.state[state] == want) break;
     nanosleep(&(struct timespec){0, 10000000L}, NULL);
   }
   tc_observer_close(obs);
-  return counts[state];
+  return counts.state[state];
 }
 
 static int families[] = {AF_INET, AF_INET6};

@@ -22,6 +22,7 @@
 
 #include "tcpclose/error.h"
 #include "tcpclose/sock.h"
+#include "tcpclose/tcpstate.h"
 
 struct tc_query {
   struct tc_tuple tuple;
@@ -51,14 +52,21 @@ struct tc_count_query {
   int role;              /* TC_SERVER or TC_CLIENT (tcpclose/case.h) */
 };
 
-/* Counts one role's sockets of the server's family by state into
- * counts[0..TC_STATE_COUNT-1] (counts[TC_STATE_GONE] stays 0). The server's
+/* One role's sockets by state, and how many of them have their retransmit
+ * timer armed (data or a FIN not yet acknowledged; 0 where the backend
+ * cannot tell: netstat). */
+struct tc_counts {
+  unsigned long state[TC_STATE_COUNT]; /* [TC_STATE_GONE] stays 0 */
+  unsigned long retransmitting;
+};
+
+/* Counts one role's sockets of the server's family into *out. The server's
  * sockets are those whose local port is the server's port: its connections,
  * and its listener under LISTEN; the client's, those whose remote port is
  * the server's port (never a listener). The diag backend asks one kernel-
  * filtered dump; procfs and netstat read their whole table. Fails with err
  * when the backend cannot count. */
-int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, unsigned long *counts,
+int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, struct tc_counts *out,
                       tc_err *err);
 
 void tc_observer_close(tc_observer *obs);
