@@ -85,7 +85,7 @@ static int many(const tc_case *c) {
  * read the end of stream: then its sockets in CLOSE_WAIT wait for its peer
  * process, not for the kernel, and a busy machine can keep that process
  * off the CPU for longer than the quiet time (a soak saw a settle end with
- * 62 of 200 churned connections still in FIN_WAIT2 and CLOSE_WAIT). */
+ * only 138 of 200 churned connections through to TIME_WAIT). */
 static int closes_after_eof(const tc_case *c, int r) {
   for (size_t i = 0; i < c->nsteps; i++) {
     const struct tc_action_step *a = &c->steps[i].u.act;
