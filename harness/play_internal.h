@@ -83,6 +83,10 @@ int tc__link_command(struct tc__link *l, const struct tc_action_step *a, unsigne
                      const struct tc__proto_where *w);
 void tc__link_kill(struct tc__link *l);
 void tc__link_close(struct tc__link *l);
+/* 1 when the peer has not yet read all the runner sent it (a command still
+ * in libuv's write queue or unread in the socket): a peer kept off the CPU
+ * has not started what the case asked, whatever the kernel shows. */
+int tc__link_behind(const struct tc__link *l);
 /* Which role's connection a tuple is (and its number, 1 = first); -1 none. */
 int tc__links_owner(const struct tc__link *links, const struct tc_tuple *t, int *conn);
 

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 
 #include "play_internal.h"
 
@@ -187,6 +191,20 @@ int tc__link_command(struct tc__link *l, const struct tc_action_step *a, unsigne
   if (rc >= 0) l->connects_pending += a->action == TC_ACT_CONNECT;
   if (rc >= 0) l->recvs_pending += a->action == TC_ACT_RECV;
   return rc < 0 ? rc : 0;
+}
+
+int tc__link_behind(const struct tc__link *l) {
+  uv_os_fd_t fd;
+  int unread = 0;
+  if (!l->ctl_open) return 0;
+  if (uv_stream_get_write_queue_size((const uv_stream_t *)&l->ctl) > 0) return 1;
+#ifdef SIOCOUTQ /* AF_UNIX: the bytes sent that the receiver has not read yet */
+  if (uv_fileno((const uv_handle_t *)&l->ctl, &fd) == 0 && ioctl(fd, SIOCOUTQ, &unread) == 0)
+    return unread > 0;
+#endif
+  (void)fd;
+  (void)unread;
+  return 0;
 }
 
 /* SIGKILL to the peer's pid; only ever a process this play started. */

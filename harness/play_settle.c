@@ -11,7 +11,8 @@
  * hold settle: a zero-window probe (persist) can go on for ever, keepalive
  * and the FIN_WAIT2 and TIME_WAIT timers are the states being checked.
  * Nor is a case settled while its peers have work the kernel already made
- * possible: a serve or churn that closes after the end of stream with
+ * possible: a command a peer has not read yet (a background `send` not
+ * started), a serve or churn that closes after the end of stream with
  * sockets in CLOSE_WAIT, or a recv in the background on a connection with
  * something to read. A busy machine can keep a peer process off the CPU
  * for longer than the quiet time, and the kernel is quiet meanwhile. */
@@ -56,6 +57,12 @@ static int recv_about_to_return(const struct tc_play *play, const struct tc_sock
     if (role[i] >= 0 && play->link[role[i]].recvs_pending > 0 &&
         (s[i].state == TC_STATE_CLOSE_WAIT || s[i].recvq > 0))
       return 1;
+  return 0;
+}
+
+static int peers_behind(const struct tc_play *play) {
+  for (int r = 0; r < TC_ROLE_COUNT; r++)
+    if (tc__link_behind(&play->link[r])) return 1;
   return 0;
 }
 
@@ -145,7 +152,7 @@ static void settle_poll(struct tc__ltimer *t) {
   }
   st->polls++;
   if (changed || st->counted_pending || n != st->nprev || !same_sockets(s, st->prev, n) ||
-      retransmission_pending(s, n) || recv_about_to_return(play, s, role, n))
+      retransmission_pending(s, n) || recv_about_to_return(play, s, role, n) || peers_behind(play))
     st->quiet_since_ms = now;
   memcpy(st->prev, s, n * sizeof *s);
   st->nprev = n;
