@@ -1,8 +1,10 @@
 /* test_settle_peers.c - settle waits for a peer that has not read its
  * command yet: a background `send` sent to a peer process the machine keeps
- * off the CPU (here: stopped with SIGSTOP for 800 ms) has not started, and
+ * off the CPU (here: stopped with SIGSTOP) has not started, and
  * the kernel is quiet meanwhile; a settle that ended on that quiet would
- * judge the case before its send. Root (a namespace per case). */
+ * judge the case before its send. The test follows the run's live
+ * timeline (-v) to stop and release the peer at the right steps. Root (a
+ * namespace per case). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli_helpers.h"
@@ -46,6 +49,18 @@ static pid_t find(const char *exe, const char *arg1, const char *arg2) {
   return found;
 }
 
+/* Reads the run's live timeline (-v) until a line has `text`; 1 when
+ * found, 0 at the end of the output. */
+static int read_until(FILE *out, const char *text) {
+  char line[512];
+  while (fgets(line, sizeof line, out) != NULL)
+    if (strstr(line, text) != NULL) return 1;
+  return 0;
+}
+
+/* The peer is stopped once its connection is up (the case's `wait` has
+ * started) and let go 500 ms after the settle began, whatever the
+ * machine's speed: the settle cannot have ended before. */
 Test(settle_peers, settle_waits_for_a_peer_that_has_not_read_its_command, .timeout = 60) {
   char *dir = th_tmpdir(), json[600];
   char *bin = th_private_binary(dir);
@@ -54,28 +69,43 @@ Test(settle_peers, settle_waits_for_a_peer_that_has_not_read_its_command, .timeo
                              "server listen\n"
                              "client connect\n"
                              "server accept\n"
-                             "wait 1s\n"
+                             "wait 1s\n" /* 7 */
                              "client send 1000 &\n"
-                             "settle 5s\n"
+                             "settle 5s\n" /* 9 */
                              "expect server ESTABLISHED recvq=1000\n");
   snprintf(json, sizeof json, "%s/r.json", dir);
-  char *argv[] = {bin, "run", "--json", json, path, NULL};
-  pid_t run = th_spawn(argv);
-  pid_t client = 0;
-  for (int waited = 0; client == 0 && waited < 5000; waited += 10, sleep_ms(10))
-    client = find(bin, "__peer", "client");
-  cr_assert_neq(client, 0, "the client peer never started");
-  sleep_ms(300); /* its connect is done; the case waits 1 s */
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  pid_t run = fork();
+  cr_assert_geq(run, 0);
+  if (run == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    execl(bin, bin, "run", "-v", "--json", json, path, (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE *out = fdopen(fds[0], "r");
+  cr_assert(read_until(out, "line 7: wait"), "the case never reached its wait");
+  pid_t client = find(bin, "__peer", "client");
+  cr_assert_neq(client, 0, "no client peer");
   cr_assert_eq(kill(client, SIGSTOP), 0);
-  sleep_ms(1500); /* the send was sent to it at about 1 s */
+  int settling = read_until(out, "line 9: settle");
+  sleep_ms(500);
   kill(client, SIGCONT);
-  cr_assert_eq(th_wait(run), 0, "the case failed: the settle did not wait for the send");
+  cr_assert(settling, "the case never reached its settle");
+  while (read_until(out, "\n")) {}
+  fclose(out);
+  int status;
+  cr_assert_eq(waitpid(run, &status, 0), run);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            "the case failed: the settle did not wait for the send");
   json_t *root = json_load_file(json, 0, NULL);
   cr_assert_not_null(root);
   json_t *kase = json_array_get(json_object_get(root, "cases"), 0);
   json_t *s = json_array_get(json_object_get(kase, "settles"), 0);
   cr_assert_str_eq(json_string_value(json_object_get(s, "ended")), "quiet");
-  cr_assert_geq(json_integer_value(json_object_get(s, "ms")), 300);
+  cr_assert_geq(json_integer_value(json_object_get(s, "ms")), 500);
   json_decref(root);
   free(path);
   free(bin);
