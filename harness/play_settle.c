@@ -128,6 +128,14 @@ static int counts_changed(struct tc_play *play, tc_err *err) {
   return changed;
 }
 
+/* What quiet sockets do not show: the kernel or a peer has work pending
+ * (see the top of this file). counted_pending is as of the last count. */
+static int about_to_change(const struct tc_play *play, const struct tc_sock *s, const int *role,
+                           size_t n) {
+  return play->settle.counted_pending || retransmission_pending(s, n) ||
+         recv_about_to_return(play, s, role, n) || peers_behind(play);
+}
+
 static void settle_poll(struct tc__ltimer *t) {
   struct tc_play *play = t->data;
   struct tc__settle *st = &play->settle;
@@ -151,8 +159,8 @@ static void settle_poll(struct tc__ltimer *t) {
     return;
   }
   st->polls++;
-  if (changed || st->counted_pending || n != st->nprev || !same_sockets(s, st->prev, n) ||
-      retransmission_pending(s, n) || recv_about_to_return(play, s, role, n) || peers_behind(play))
+  if (changed || n != st->nprev || !same_sockets(s, st->prev, n) ||
+      about_to_change(play, s, role, n))
     st->quiet_since_ms = now;
   memcpy(st->prev, s, n * sizeof *s);
   st->nprev = n;
