@@ -10,8 +10,12 @@ static void fired(uv_timer_t *h) {
   double late_ms = now > t->due_ns ? (double)(now - t->due_ns) / 1e6 : 0;
   if (t->worst_ms != NULL && late_ms > *t->worst_ms) *t->worst_ms = late_ms;
   if (t->repeat_ms) {
+    /* libuv counts a timeout from the time the turn began: timers that fire
+     * in one turn would come due together again, forever (90 plays' polls
+     * in one turn). Counted from now, they spread out. */
+    uint64_t spent_ms = now / 1000000u - uv_now(h->loop);
     t->due_ns = now + t->repeat_ms * 1000000u;
-    uv_timer_start(&t->handle, fired, t->repeat_ms, 0);
+    uv_timer_start(&t->handle, fired, t->repeat_ms + (spent_ms < t->repeat_ms ? spent_ms : 0), 0);
   }
   t->cb(t);
 }

@@ -3,8 +3,10 @@
  *
  * Contract: one uv_timer_t on the caller's loop, used from the loop's
  * thread only. tc__ltimer_start() arms it for `timeout_ms`, then every
- * `repeat_ms` when that is not 0 (each period counted from the firing
- * before, as libuv's own repeat does). Each firing measures, with
+ * `repeat_ms` when that is not 0, each period counted from the moment the
+ * callback before began (libuv's own repeat counts from the start of the
+ * loop's turn, so timers that fired in one busy turn would stay due
+ * together for good, and every turn after would run them all). Each firing measures, with
  * uv_hrtime(), how much later than asked the callback runs and keeps the
  * worst in *worst_ms (several timers of one owner may share it). That
  * lateness is the loop's lag: the time some other callback on the shared

@@ -55,6 +55,7 @@ static void snapshot_work(uv_work_t *req) {
   j->src = j->netns_pid ? tc__netns_join(j->netns_pid, &old, &j->serr) : 0;
   if (j->src == 0) j->src = tc_observer_open(j->observer, &j->snap, &j->serr);
   tc__netns_leave(old);
+  tc__proc_foreground_thread();
 }
 
 static void snapshot_done(uv_work_t *req, int status) {
@@ -87,6 +88,7 @@ static void sources_work(uv_work_t *req) {
   j->wrc = j->netns_pid ? tc__netns_join(j->netns_pid, &old, &j->werr) : 0;
   if (j->wrc == 0) j->wrc = tc_wire_open(j->port, &j->wire, &j->werr);
   tc__netns_leave(old);
+  tc__proc_foreground_thread();
 }
 
 /* A source that cannot run here is recorded with why, and its checks are
@@ -126,6 +128,7 @@ static void close_work(uv_work_t *req) {
   tc__proc_background_thread();
   tc_trace_close(j->trace);
   tc_wire_close(j->wire);
+  tc__proc_foreground_thread();
 }
 
 static void close_done(uv_work_t *req, int status) {

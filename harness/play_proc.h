@@ -75,6 +75,13 @@ void tc__proc_kill(struct tc__proc *p, int sig);
  * tracefs instance or starting a process never delays a timer. Linux sets
  * the thread's own nice value; elsewhere it does nothing. */
 void tc__proc_background_thread(void);
+/* Called at the end of threadpool work: the thread goes back to the loop's
+ * own priority before libuv hands the result to the loop. libuv's
+ * uv_async_send() marks the handle busy, writes the eventfd, then marks it
+ * done; the loop, woken by that write, spins until "done". A worker at
+ * ordinary priority was often preempted in between, and the loop spun for
+ * up to 4 ms. */
+void tc__proc_foreground_thread(void);
 void tc__proc_kill_group(struct tc__proc *p, int sig);
 
 /* `tcpclose __exec NETNS_PID DIR COMMAND` (play_program_exec.c): what a

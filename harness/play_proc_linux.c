@@ -85,9 +85,7 @@ static int child_end(int fd) {
   return d;
 }
 
-static void spawn_work(uv_work_t *req) {
-  struct job *j = req->data;
-  tc__proc_background_thread();
+static void spawn_job(struct job *j) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   int sv[2];
@@ -111,6 +109,12 @@ static void spawn_work(uv_work_t *req) {
     return;
   }
   j->fd = sv[0];
+}
+
+static void spawn_work(uv_work_t *req) {
+  tc__proc_background_thread();
+  spawn_job(req->data);
+  tc__proc_foreground_thread();
 }
 
 static void reap(uv_poll_t *h, int status, int events) {
@@ -206,6 +210,12 @@ int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
 }
 
 void tc__proc_background_thread(void) { setpriority(PRIO_PROCESS, (id_t)gettid(), 0); }
+
+void tc__proc_foreground_thread(void) {
+  errno = 0; /* -1 is a valid nice value: errno tells */
+  int loop_nice = getpriority(PRIO_PROCESS, (id_t)getpid()); /* the main thread runs the loop */
+  if (errno == 0) setpriority(PRIO_PROCESS, (id_t)gettid(), loop_nice);
+}
 
 void tc__proc_kill(struct tc__proc *p, int sig) {
   if (!p->running) return;

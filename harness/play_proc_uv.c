@@ -89,6 +89,8 @@ int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
 
 void tc__proc_background_thread(void) {}
 
+void tc__proc_foreground_thread(void) {}
+
 void tc__proc_kill(struct tc__proc *p, int sig) {
   if (p->running) uv_process_kill(&p->uvp, sig);
 }

@@ -15,6 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+int th_read_until(FILE *out, const char *text) {
+  char line[512];
+  while (fgets(line, sizeof line, out) != NULL)
+    if (strstr(line, text) != NULL) return 1;
+  return 0;
+}
+
 char *th_read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) return NULL;

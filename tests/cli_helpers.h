@@ -9,6 +9,7 @@
 #ifndef TCPCLOSE_TEST_CLI_HELPERS_H
 #define TCPCLOSE_TEST_CLI_HELPERS_H
 
+#include <stdio.h>
 #include <sys/types.h>
 
 struct th_out {
@@ -46,5 +47,9 @@ int th_wait_count(const char *exe, int want, int ms);
 
 /* Reads a whole file (caller frees), NULL when it does not exist. */
 char *th_read_file(const char *path);
+
+/* Reads lines (a run's live -v timeline) until one has text: 1 when found,
+ * 0 at the end of the output. */
+int th_read_until(FILE *out, const char *text);
 
 #endif

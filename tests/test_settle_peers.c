@@ -49,15 +49,6 @@ static pid_t find(const char *exe, const char *arg1, const char *arg2) {
   return found;
 }
 
-/* Reads the run's live timeline (-v) until a line has `text`; 1 when
- * found, 0 at the end of the output. */
-static int read_until(FILE *out, const char *text) {
-  char line[512];
-  while (fgets(line, sizeof line, out) != NULL)
-    if (strstr(line, text) != NULL) return 1;
-  return 0;
-}
-
 /* The peer is stopped once its connection is up (the case's `wait` has
  * started) and let go 500 ms after the settle began, whatever the
  * machine's speed: the settle cannot have ended before. */
@@ -86,15 +77,15 @@ Test(settle_peers, settle_waits_for_a_peer_that_has_not_read_its_command, .timeo
   }
   close(fds[1]);
   FILE *out = fdopen(fds[0], "r");
-  cr_assert(read_until(out, "line 7: wait"), "the case never reached its wait");
+  cr_assert(th_read_until(out, "line 7: wait"), "the case never reached its wait");
   pid_t client = find(bin, "__peer", "client");
   cr_assert_neq(client, 0, "no client peer");
   cr_assert_eq(kill(client, SIGSTOP), 0);
-  int settling = read_until(out, "line 9: settle");
+  int settling = th_read_until(out, "line 9: settle");
   sleep_ms(500);
   kill(client, SIGCONT);
   cr_assert(settling, "the case never reached its settle");
-  while (read_until(out, "\n")) {}
+  while (th_read_until(out, "\n")) {}
   fclose(out);
   int status;
   cr_assert_eq(waitpid(run, &status, 0), run);
