@@ -15,8 +15,7 @@ struct pair {
 
 static void spin_ms(double ms) {
   uint64_t until = uv_hrtime() + (uint64_t)(ms * 1e6);
-  while (uv_hrtime() < until) {
-  }
+  while (uv_hrtime() < until) {}
 }
 
 /* The first timer to fire keeps the turn busy for 4 ms, as 30 plays' polls
