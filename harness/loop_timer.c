@@ -13,9 +13,10 @@ static void fired(uv_timer_t *h) {
     /* libuv counts a timeout from the time the turn began: timers that fire
      * in one turn would come due together again, forever (90 plays' polls
      * in one turn). Counted from now, they spread out. */
-    uint64_t spent_ms = now / 1000000u - uv_now(h->loop);
+    uint64_t now_ms = now / 1000000u, turn_ms = uv_now(h->loop);
+    uint64_t spent_ms = now_ms > turn_ms ? now_ms - turn_ms : 0;
     t->due_ns = now + t->repeat_ms * 1000000u;
-    uv_timer_start(&t->handle, fired, t->repeat_ms + (spent_ms < t->repeat_ms ? spent_ms : 0), 0);
+    uv_timer_start(&t->handle, fired, t->repeat_ms + spent_ms, 0);
   }
   t->cb(t);
 }
