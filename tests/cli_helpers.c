@@ -15,6 +15,21 @@
 #include <time.h>
 #include <unistd.h>
 
+FILE *th_spawn_live(char *const argv[], pid_t *pid) {
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  *pid = fork();
+  cr_assert_geq(*pid, 0);
+  if (*pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  return fdopen(fds[0], "r");
+}
+
 int th_read_until(FILE *out, const char *text) {
   char line[512];
   while (fgets(line, sizeof line, out) != NULL)

@@ -48,6 +48,10 @@ int th_wait_count(const char *exe, int want, int ms);
 /* Reads a whole file (caller frees), NULL when it does not exist. */
 char *th_read_file(const char *path);
 
+/* Starts argv in the background with its stdout to a pipe (a run's live
+ * -v timeline); returns the pipe's read end, and its pid in *pid. */
+FILE *th_spawn_live(char *const argv[], pid_t *pid);
+
 /* Reads lines (a run's live -v timeline) until one has text: 1 when found,
  * 0 at the end of the output. */
 int th_read_until(FILE *out, const char *text);

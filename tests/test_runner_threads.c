@@ -59,18 +59,8 @@ Test(runner_threads, workers_hand_back_at_the_loops_priority, .timeout = 60) {
                              "server accept\n"
                              "wait 5s\n" /* 7: the peers, holder and observers have started */
                              "expect server ESTABLISHED\n");
-  int fds[2];
-  cr_assert_eq(pipe(fds), 0);
-  pid_t run = fork();
-  cr_assert_geq(run, 0);
-  if (run == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    execl(TCPCLOSE_BIN, TCPCLOSE_BIN, "run", "-v", path, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  FILE *out = fdopen(fds[0], "r");
+  pid_t run;
+  FILE *out = th_spawn_live((char *[]){TCPCLOSE_BIN, "run", "-v", path, NULL}, &run);
   cr_assert(th_read_until(out, "line 7: wait"), "the case never reached its wait");
   /* A job may still be under way: wait for its hand-back, up to 4 s of the
    * case's 5 s wait. A thread that never comes back stays below. */

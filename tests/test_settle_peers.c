@@ -65,18 +65,8 @@ Test(settle_peers, settle_waits_for_a_peer_that_has_not_read_its_command, .timeo
                              "settle 5s\n" /* 9 */
                              "expect server ESTABLISHED recvq=1000\n");
   snprintf(json, sizeof json, "%s/r.json", dir);
-  int fds[2];
-  cr_assert_eq(pipe(fds), 0);
-  pid_t run = fork();
-  cr_assert_geq(run, 0);
-  if (run == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    execl(bin, bin, "run", "-v", "--json", json, path, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  FILE *out = fdopen(fds[0], "r");
+  pid_t run;
+  FILE *out = th_spawn_live((char *[]){bin, "run", "-v", "--json", json, path, NULL}, &run);
   cr_assert(th_read_until(out, "line 7: wait"), "the case never reached its wait");
   pid_t client = find(bin, "__peer", "client");
   cr_assert_neq(client, 0, "no client peer");
