@@ -67,11 +67,23 @@ static int tracefs_mount_point(char *dir, size_t len) {
 
 /* ---- the instance ---- */
 
+/* The kernel refuses to remove an instance (EBUSY) while any process has
+ * one of its files open. A process the runner is starting holds a copy of
+ * the runner's descriptors, per-CPU buffers included, from posix_spawn's
+ * clone until its exec closes them (O_CLOEXEC): on a loaded machine, for
+ * milliseconds. An interrupted run met that window and left its instance.
+ * So EBUSY is tried again, every 5 ms for up to a second. */
+#define TC__DESTROY_TRIES 200
+#define TC__DESTROY_WAIT_US 5000
+
 static void remove_instance(struct tracefs_instance *inst) {
   if (inst == NULL) return;
   tracefs_trace_off(inst);
   tracefs_event_disable(inst, NULL, NULL);
-  tracefs_instance_destroy(inst);
+  for (int tries = 1; tracefs_instance_destroy(inst) < 0 && errno == EBUSY; tries++) {
+    if (tries == TC__DESTROY_TRIES) break;
+    usleep(TC__DESTROY_WAIT_US);
+  }
   tracefs_instance_free(inst);
 }
 

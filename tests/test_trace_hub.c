@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tcpclose/tcpstate.h"
@@ -103,6 +105,33 @@ Test(trace_hub, one_instance_while_traces_are_open_and_none_after) {
   cr_assert_eq(our_instances(), 1, "the other trace still needs it");
   tc_trace_close(b);
   cr_assert_eq(our_instances(), 0, "left after the last close");
+}
+
+/* A process that holds one of the instance's files (as a child being
+ * started does, until its exec) makes the kernel refuse to remove it for
+ * that while: the last close still removes it. */
+Test(trace_hub, removed_after_the_last_close_even_while_a_child_holds_a_file) {
+  own_namespace();
+  tc_trace *a = open_trace(1003);
+  char path[128];
+  snprintf(path, sizeof path, "/sys/kernel/tracing/instances/tcpclose-%ld-1/trace", (long)getpid());
+  int go[2];
+  cr_assert_eq(pipe(go), 0);
+  pid_t child = fork();
+  cr_assert_geq(child, 0);
+  if (child == 0) {
+    int fd = open(path, O_RDONLY);
+    if (write(go[1], "x", 1) != 1 || fd < 0) _exit(1);
+    usleep(200 * 1000); /* the close below comes meanwhile */
+    _exit(0);
+  }
+  char x;
+  cr_assert_eq(read(go[0], &x, 1), 1, "the child could not open %s", path);
+  tc_trace_close(a);
+  int status;
+  cr_assert_eq(waitpid(child, &status, 0), child);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child could not open %s", path);
+  cr_assert_eq(our_instances(), 0, "left after the last close while a child held a file");
 }
 
 /* Only b polls while both connections are made: a's events, read from the
