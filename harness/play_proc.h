@@ -71,16 +71,20 @@ int tc__proc_start_io(struct tc__proc *p, struct tc_play *play, char *const argv
                       tc__proc_exited_cb exited, void *data);
 void tc__proc_kill(struct tc__proc *p, int sig);
 /* Called at the start of threadpool work: the calling thread goes after
- * the loop (which runs before ordinary work, cli_run.c), so that opening a
- * tracefs instance or starting a process never delays a timer. Linux sets
- * the thread's own nice value; elsewhere it does nothing. */
+ * the loop (which runs at real-time priority, cli_run.c), so that opening
+ * a tracefs instance or starting a process never delays a timer. Linux
+ * sets the thread's own policy (ordinary, nice 0); elsewhere it does
+ * nothing. A process started from here inherits that ordinary policy. */
 void tc__proc_background_thread(void);
 /* Called at the end of threadpool work: the thread goes back to the loop's
- * own priority before libuv hands the result to the loop. libuv's
- * uv_async_send() marks the handle busy, writes the eventfd, then marks it
- * done; the loop, woken by that write, spins until "done". A worker at
- * ordinary priority was often preempted in between, and the loop spun for
- * up to 4 ms. */
+ * own policy and priority before libuv hands the result to the loop.
+ * libuv's uv_async_send() marks the handle busy, writes the eventfd, then
+ * marks it done; the loop, woken by that write, spins until "done". A
+ * worker below the loop was preempted in between, and the loop spun: up
+ * to 4 ms at nice -20, and for tens of ms when the loop, at SCHED_FIFO,
+ * was itself what kept the worker off its CPU. Both ask for
+ * SCHED_RESET_ON_FORK, so no thread or process they create inherits a
+ * real-time policy. */
 void tc__proc_foreground_thread(void);
 void tc__proc_kill_group(struct tc__proc *p, int sig);
 

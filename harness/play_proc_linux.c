@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -209,11 +210,20 @@ int tc__proc_start(struct tc__proc *p, struct tc_play *play, char *const argv[],
   return tc__proc_start_io(p, play, argv, NULL, started, exited, data);
 }
 
-void tc__proc_background_thread(void) { setpriority(PRIO_PROCESS, (id_t)gettid(), 0); }
+void tc__proc_background_thread(void) {
+  struct sched_param ordinary = {0};
+  sched_setscheduler(gettid(), SCHED_OTHER | SCHED_RESET_ON_FORK, &ordinary);
+  setpriority(PRIO_PROCESS, (id_t)gettid(), 0);
+}
 
 void tc__proc_foreground_thread(void) {
+  pid_t loop = getpid(); /* the main thread runs the loop */
+  struct sched_param param;
+  int policy = sched_getscheduler(loop);
+  if (policy >= 0 && sched_getparam(loop, &param) == 0)
+    sched_setscheduler(gettid(), policy | SCHED_RESET_ON_FORK, &param);
   errno = 0; /* -1 is a valid nice value: errno tells */
-  int loop_nice = getpriority(PRIO_PROCESS, (id_t)getpid()); /* the main thread runs the loop */
+  int loop_nice = getpriority(PRIO_PROCESS, (id_t)loop);
   if (errno == 0) setpriority(PRIO_PROCESS, (id_t)gettid(), loop_nice);
 }
 

@@ -1,10 +1,12 @@
 /* bench_wakeup.c - the machine's own wake-up latency, for scripts/bench-suite:
  * a process that does nothing but sleep 10 ms at a time, at the runner's
- * priority (nice -20 when allowed), and reports how late it woke. Run
+ * loop's priority (SCHED_FIFO 1 and nice -20 when allowed, cli_run.c), and
+ * reports how late it woke. Run
  * beside `tcpclose run`, it is the floor under the runner's loop lag: what
  * any timer of that priority would see on that machine under that load,
  * with no work of its own to do.
  * Usage: bench_wakeup SECONDS; prints "worst W ms, p99 P ms, N wake-ups". */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -28,6 +30,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   setpriority(PRIO_PROCESS, 0, -20);
+  struct sched_param first = {.sched_priority = 1};
+  sched_setscheduler(0, SCHED_FIFO, &first);
   size_t cap = (size_t)(seconds * 100) + 1, n = 0;
   double *late = malloc(cap * sizeof *late), end = now_ms() + seconds * 1e3;
   if (late == NULL) return 1;

@@ -1,56 +1,94 @@
-/* test_runner_threads.c - the runner's threadpool threads hand their work
- * back at the loop's priority (harness/play_proc.h): between jobs, no
- * thread of the runner is left below its loop's thread. A worker left at
- * ordinary priority was preempted inside libuv's uv_async_send(), and the
- * loop, woken by it, spun until it ran again. Root (the runner then runs
- * at nice -20, and a namespace per case). */
+/* test_runner_threads.c - the runner's loop thread runs at real-time
+ * priority (SCHED_FIFO 1, cli_run.c), its threadpool threads hand their
+ * work back at that same priority (harness/play_proc.h), and nothing the
+ * runner starts inherits it. Between jobs, no thread of the runner is left
+ * below its loop's thread: a worker left at ordinary priority was
+ * preempted inside libuv's uv_async_send(), and the loop, woken by it,
+ * spun until it ran again. Root (the runner then runs at nice -20, and a
+ * namespace per case). */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli_helpers.h"
 
-/* The nice value of one thread, from field 19 of its stat line. */
-static int thread_nice(pid_t pid, const char *tid) {
-  char path[128], line[1024];
-  snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid, tid);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f, "%s", path);
-  cr_assert_not_null(fgets(line, sizeof line, f));
-  fclose(f);
-  const char *p = strrchr(line, ')'); /* the name may hold spaces */
-  int field = 2, nice = 0;
-  for (; p != NULL && *p != '\0' && field < 19; p++)
-    if (*p == ' ') field++;
-  cr_assert_eq(sscanf(p, "%d", &nice), 1, "%s: %s", path, line);
-  return nice;
+struct prio {
+  int policy, rtprio, nice;
+};
+
+/* The scheduling policy (without SCHED_RESET_ON_FORK), real-time priority
+ * and nice value of one thread or process. */
+static struct prio prio_of(pid_t tid) {
+  struct prio p = {.policy = sched_getscheduler(tid)};
+  struct sched_param param;
+  cr_assert_geq(p.policy, 0, "thread %d: %s", (int)tid, strerror(errno));
+  cr_assert_eq(sched_getparam(tid, &param), 0);
+  p.policy &= ~SCHED_RESET_ON_FORK;
+  p.rtprio = param.sched_priority;
+  errno = 0; /* -1 is a valid nice value: errno tells */
+  p.nice = getpriority(PRIO_PROCESS, (id_t)tid);
+  cr_assert_eq(errno, 0);
+  return p;
+}
+
+static int prio_same(struct prio a, struct prio b) {
+  return a.policy == b.policy && a.rtprio == b.rtprio && a.nice == b.nice;
 }
 
 /* How many threads of the runner are below its main thread (which runs
  * the loop); *threads gets how many there are. */
 static int threads_below(pid_t run, int *threads) {
-  char dir[64], main_tid[32];
+  char dir[64];
   snprintf(dir, sizeof dir, "/proc/%d/task", (int)run);
-  snprintf(main_tid, sizeof main_tid, "%d", (int)run);
-  int loop_nice = thread_nice(run, main_tid), below = 0;
-  cr_assert_eq(loop_nice, -20, "the runner runs at nice -20 as root");
+  struct prio loop = prio_of(run);
+  cr_assert_eq(loop.policy, SCHED_FIFO, "the loop thread runs at SCHED_FIFO as root");
+  cr_assert_eq(loop.nice, -20, "the runner runs at nice -20 as root");
   DIR *d = opendir(dir);
   cr_assert_not_null(d);
   *threads = 0;
+  int below = 0;
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.') continue;
     ++*threads;
-    if (thread_nice(run, e->d_name) != loop_nice) below++;
+    if (!prio_same(prio_of(atoi(e->d_name)), loop)) below++;
   }
   closedir(d);
   return below;
 }
 
-Test(runner_threads, workers_hand_back_at_the_loops_priority, .timeout = 60) {
+/* How many processes whose parent is the runner run at a real-time
+ * policy; *children gets how many there are. */
+static int children_real_time(pid_t run, int *children) {
+  DIR *d = opendir("/proc");
+  cr_assert_not_null(d);
+  int rt = 0;
+  *children = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    char path[300], line[1024];
+    int pid = atoi(e->d_name), ppid = 0;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (f == NULL) continue; /* not a process, or gone */
+    const char *p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    if (p == NULL || sscanf(p, ") %*c %d", &ppid) != 1 || ppid != run) continue;
+    ++*children;
+    int policy = sched_getscheduler(pid) & ~SCHED_RESET_ON_FORK;
+    if (policy == SCHED_FIFO || policy == SCHED_RR) rt++;
+  }
+  closedir(d);
+  return rt;
+}
+
+Test(runner_threads, workers_hand_back_at_the_loops_priority_children_do_not, .timeout = 60) {
   char *dir = th_tmpdir();
   char *path = th_write_file(dir, "idle.case",
                              "case idle\nabout a\nsource t\n"
@@ -67,6 +105,7 @@ Test(runner_threads, workers_hand_back_at_the_loops_priority, .timeout = 60) {
   int threads = 0, below = 0;
   for (int tries = 0; tries < 40 && (below = threads_below(run, &threads)) > 0; tries++)
     usleep(100 * 1000);
+  int children = 0, rt = children_real_time(run, &children);
   while (th_read_until(out, "\n")) {}
   fclose(out);
   int status;
@@ -74,6 +113,9 @@ Test(runner_threads, workers_hand_back_at_the_loops_priority, .timeout = 60) {
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   cr_assert_gt(threads, 1, "no threadpool thread: the case started nothing on it");
   cr_assert_eq(below, 0, "%d of %d threads stayed below the loop's priority", below, threads);
+  cr_assert_geq(children, 3, "the holder and both peers are the runner's children");
+  cr_assert_eq(rt, 0, "%d of %d processes the runner started run at real-time priority", rt,
+               children);
   free(path);
   th_rmtree(dir);
 }
