@@ -5,7 +5,7 @@
  * namespace names it (libpcap binds its packet socket by name at
  * activation, so the same code captures inside a case's own namespace), in
  * immediate mode so a frame can be read as soon as the kernel has it, with
- * a 128-byte snaplen (only headers are read) and the kernel filter
+ * a 128-byte snaplen (only headers are read), a 512 KiB ring, and the kernel filter
  * "tcp port N". tc_wire_poll() drains the non-blocking handle with
  * pcap_dispatch(), decodes each frame (wire_decode.c), moves its time to
  * CLOCK_MONOTONIC and numbers it as tcpdump would. No thread, no signal;
@@ -28,6 +28,13 @@
 #define WIRE_DEVICE "lo"
 /* Ethernet 14 + IPv6 40 + TCP with the most options 60 = 114 bytes. */
 #define WIRE_SNAPLEN 128
+/* The kernel's ring for the capture. libpcap's default (2 MiB) is zeroed
+ * page by page when the capture opens, in one system call that a kernel
+ * without preemption does not interrupt: the runner's loop, woken
+ * meanwhile, waited for that CPU. 512 KiB holds about 2,000 frames of
+ * this snaplen, read every 10 ms; a case sends a few dozen, and a frame
+ * the ring drops is counted (`lost`), never missed silently. */
+#define WIRE_RING_BYTES (512 * 1024)
 
 struct tc_wire {
   pcap_t *pcap;
@@ -114,6 +121,7 @@ static int open_pcap(uint16_t port, pcap_t **out, tc_err *err) {
   if (p == NULL) return tc_errf(err, -EIO, "wire capture: %s: %s", WIRE_DEVICE, errbuf);
   int rc = pcap_set_snaplen(p, WIRE_SNAPLEN);
   if (rc == 0) rc = pcap_set_immediate_mode(p, 1);
+  if (rc == 0) rc = pcap_set_buffer_size(p, WIRE_RING_BYTES);
   if (rc == 0) rc = pcap_activate(p); /* > 0 is a warning: go on */
   if (rc < 0) {
     rc = activate_error(p, rc, err);
