@@ -267,8 +267,10 @@ static int play_all(struct run *run, const struct run_args *a) {
    * ordinary work (sched_rt_runtime_us), so it cannot starve the peers.
    * SCHED_RESET_ON_FORK: nothing it starts inherits the policy. */
   setpriority(PRIO_PROCESS, 0, -20);
+#ifdef SCHED_RESET_ON_FORK /* Linux; elsewhere children would inherit it */
   struct sched_param first = {.sched_priority = 1};
   sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &first);
+#endif
   /* A peer or namespace holder that dies leaves a closed socket: writing to
    * it must fail with EPIPE and end that case, not kill the whole run. */
   signal(SIGPIPE, SIG_IGN);

@@ -73,6 +73,14 @@ static void stop(struct sched *s) {
   uv_close((uv_handle_t *)&s->starter, NULL);
 }
 
+/* The run ends when nothing plays and nothing is left to start; 1 if it
+ * ended. */
+static int stop_when_done(struct sched *s) {
+  if (s->running != 0 || (s->next < s->n && !s->interrupted)) return 0;
+  stop(s);
+  return 1;
+}
+
 static void play_done(tc_play *play, void *arg) {
   struct slot *slot = arg;
   struct sched *s = slot->s;
@@ -83,10 +91,7 @@ static void play_done(tc_play *play, void *arg) {
   if (s->results[slot->i].loop_lag_ms > s->lag_ms) s->lag_ms = s->results[slot->i].loop_lag_ms;
   flush_in_order(s);
   start_more(s);
-  if (s->running == 0 && (s->next == s->n || s->interrupted))
-    stop(s);
-  else
-    progress(s);
+  if (!stop_when_done(s)) progress(s);
 }
 
 /* The start order: cases tagged slow first (so that they overlap all the
@@ -123,7 +128,12 @@ static void start_more(struct sched *s) {
   uv_idle_stop(&s->starter);
 }
 
-static void on_starter(uv_idle_t *h) { start_more(h->data); }
+/* A start that fails (no memory) after every other case ended leaves
+ * nothing to end the run but this. */
+static void on_starter(uv_idle_t *h) {
+  start_more(h->data);
+  stop_when_done(h->data);
+}
 
 static void on_signal(uv_signal_t *h, int signum) {
   struct sched *s = h->data;
@@ -184,7 +194,7 @@ int tc__sched_run(const tc_case *const *cases, size_t n, tc_case_result *results
   start_handles(&s);
   int fds = open_fds();
   start_more(&s);
-  if (s.running == 0) stop(&s);
+  stop_when_done(&s);
   uv_run(s.loop, UV_RUN_DEFAULT);
   *fds_left = fds >= 0 ? open_fds() - fds : 0;
   uv_loop_close(s.loop);

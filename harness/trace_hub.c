@@ -68,7 +68,7 @@ static int tracefs_mount_point(char *dir, size_t len) {
 /* ---- the instance ---- */
 
 /* The kernel refuses to remove an instance (EBUSY) while any process has
- * one of its files open. A process the runner is starting holds a copy of
+ * one of its files open. A process the runner is starting can hold a copy of
  * the runner's descriptors, per-CPU buffers included, from posix_spawn's
  * clone until its exec closes them (O_CLOEXEC): on a loaded machine, for
  * milliseconds. An interrupted run met that window and left its instance.
