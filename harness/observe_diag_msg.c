@@ -157,10 +157,14 @@ static int take_info(const struct nlattr *attr, void *data) {
   return MNL_CB_OK;
 }
 
+/* libmnl walks a message's attributes up to its length rounded up to 4
+ * bytes: a length that is not a multiple of 4, ending where the buffer
+ * ends, had them read past it (found by tests/fuzz/fuzz_diag.c). The
+ * kernel pads every message it sends, so the rounded length must fit. */
 int tc__diag_msg_ok(const void *msg, int len) {
   const struct nlmsghdr *nlh = msg;
   return len >= (int)sizeof *nlh && nlh->nlmsg_len >= sizeof *nlh &&
-         nlh->nlmsg_len <= (unsigned)len;
+         nlh->nlmsg_len <= (unsigned)len && MNL_ALIGN(nlh->nlmsg_len) <= (unsigned)len;
 }
 
 /* The message's header and the socket's tuple, state and timer: what

@@ -41,7 +41,8 @@ int tc__diag_put_listen_dump(void *buf, size_t cap, int family, const struct tc_
  * left, for walking a datagram with mnl_nlmsg_next(). Use it instead of
  * mnl_nlmsg_ok(), which compares nlmsg_len as an int: a length with its top
  * bit set passes there, and mnl_nlmsg_next() then jumps out of the buffer
- * (found by tests/fuzz/fuzz_diag.c). */
+ * (found by tests/fuzz/fuzz_diag.c). The length rounded up to 4 bytes must
+ * fit too: libmnl reads attributes that far. */
 int tc__diag_msg_ok(const void *msg, int len);
 
 /* Decodes one SOCK_DIAG_BY_FAMILY message of at most len bytes into out,

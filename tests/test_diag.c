@@ -244,6 +244,19 @@ Test(diag_decode, a_message_must_fit_in_what_is_left) {
   cr_assert_eq(tc__diag_msg_ok(nlh, (int)b.len), 0, "nlmsg_len shorter than its header");
 }
 
+/* Found by tests/fuzz/fuzz_diag.c: libmnl walks the attributes up to the
+ * length rounded up to 4 bytes, past the end of a buffer that ends at an
+ * unpadded length. */
+Test(diag_decode, a_length_not_padded_to_4_bytes_must_fit_once_padded) {
+  struct bin b = load_bin("diag_v4_established_server.bin");
+  struct tc_sock s;
+  cr_assert_eq(b.len % 4, 0, "the kernel pads its messages");
+  put_u32(&b, 0, (uint32_t)b.len - 1);
+  cr_assert_eq(tc__diag_msg_ok(b.bytes, (int)b.len - 1), 0);
+  cr_assert_eq(tc__diag_decode(b.bytes, b.len - 1, &s), -EINVAL);
+  cr_assert_eq(tc__diag_msg_ok(b.bytes, (int)b.len), 1, "the padding is there");
+}
+
 Test(diag_decode, header_too_short_for_inet_diag_msg_is_rejected) {
   struct bin b = load_bin("diag_v4_time_wait.bin");
   struct tc_sock s;
