@@ -307,7 +307,8 @@ static void where_for(const struct tc_play *play, const struct tc_action_step *a
 static int wait_program(struct tc_play *play, enum tc__wait what, int role) {
   play->prog.wait = what;
   play->prog.role = role;
-  play->prog.timeout_ms = play->opts.step_timeout_ms;
+  play->prog.timeout_ms =
+      what == TC__WAIT_PROGRAM ? play->opts.program_start_ms : play->opts.step_timeout_ms;
   tc__ltimer_start(&play->prog.timer, step_timed_out, play->prog.timeout_ms, 0);
   return 1;
 }
@@ -497,6 +498,9 @@ static int play_init(struct tc_play *play) {
   play->t0_us = tc__now_us();
   tc__lines_init(&play->lines, &play->opts, play->t0_us);
   tc__timeline_init(play);
+  if (play->opts.program_start_ms == 0)
+    play->opts.program_start_ms =
+        play->opts.step_timeout_ms ? play->opts.step_timeout_ms : TC_PROGRAM_START_MS;
   if (play->opts.step_timeout_ms == 0) play->opts.step_timeout_ms = TC_STEP_TIMEOUT_MS;
   for (int r = 0; r < TC_ROLE_COUNT; r++) {
     play->link[r].play = play;

@@ -55,6 +55,24 @@ Test(program_exec, server_program_is_checked_through_the_kernel) {
   cr_assert(json_is_false(json_object_get(p, "killed")));
 }
 
+/* A program that takes longer than a step's 5 s to start listening is
+ * waited for (TC_PROGRAM_START_MS): how fast it starts is not what the case
+ * judges, and 8 interpreters started at once on a loaded machine take that
+ * long. With --timeout given, that bounds the start instead
+ * (test_program_bad). */
+Test(program_exec, a_program_slow_to_listen_is_waited_for) {
+  int status;
+  json_t *k = th_play(th_dir, "slow",
+                      "case slow\nabout a\nsource t\n"
+                      "server exec \"sleep 6; exec python3 " EXAMPLES
+                      "/close_on_eof_server.py {addr} {port}\"\n" /* 4 */
+                      "client connect\n"
+                      "expect server ESTABLISHED\n",
+                      NULL, &status, &th_root);
+  cr_assert_str_eq(th_str(k, "verdict"), "pass", "%s", th_str(k, "reason"));
+  cr_assert_eq(status, 0);
+}
+
 Test(program_exec, fixed_port_is_the_programs_own_in_the_namespace) {
   int status;
   json_t *k =

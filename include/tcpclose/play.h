@@ -28,13 +28,20 @@ struct tc_play_opts {
   const char *self_exe;     /* the tcpclose binary, spawned as `__peer` */
   const char *observer;     /* snapshot observer name; NULL: best here */
   unsigned step_timeout_ms; /* blocking actions; 0: TC_STEP_TIMEOUT_MS */
-  int no_netns;             /* play on the host's loopback even as root */
-  tc_play_line_cb on_line;  /* NULL: no live timeline */
+  /* How long a program under test may take to run or to listen; 0:
+   * step_timeout_ms when that was given, else TC_PROGRAM_START_MS. */
+  unsigned program_start_ms;
+  int no_netns;            /* play on the host's loopback even as root */
+  tc_play_line_cb on_line; /* NULL: no live timeline */
   void *line_arg;
   const char *program_dir; /* where `exec` programs run; NULL: the case file's folder */
 };
 
 #define TC_STEP_TIMEOUT_MS 5000u
+/* A program's start is not the kernel's doing and not what a case judges:
+ * an interpreter or a JVM, or 8 started at once by `probe` on 2 loaded
+ * cores, takes seconds. The deadline only catches one that never starts. */
+#define TC_PROGRAM_START_MS 30000u
 
 typedef struct tc_play tc_play;
 typedef void (*tc_play_done_cb)(tc_play *play, void *arg);
