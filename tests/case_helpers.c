@@ -16,8 +16,14 @@ json_t *th_play(const char *dir, const char *name, const char *text, const char 
   char *path = th_write_file(dir, file, text);
   /* Without a timeout of the test's own, tcpclose's defaults: 5 s a
    * step, 30 s for a program to start. */
-  char *argv[] = {TCPCLOSE_BIN, "run", "--json", json, "--timeout", (char *)timeout, path, NULL};
-  if (timeout == NULL) argv[4] = path, argv[5] = NULL;
+  char *argv[8] = {TCPCLOSE_BIN, "run", "--json", json};
+  int n = 4;
+  if (timeout != NULL) {
+    argv[n++] = "--timeout";
+    argv[n++] = (char *)timeout;
+  }
+  argv[n++] = path;
+  argv[n] = NULL;
   struct th_out o;
   *status = th_run(argv, &o);
   free(path);
