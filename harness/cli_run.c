@@ -250,6 +250,8 @@ static int select_cases(struct run *run, const struct run_args *a) {
   return 0;
 }
 
+static void no_work(uv_work_t *req) { (void)req; }
+
 static int play_all(struct run *run, const struct run_args *a) {
   char exe[4096];
   size_t len = sizeof exe;
@@ -269,7 +271,13 @@ static int play_all(struct run *run, const struct run_args *a) {
    * SCHED_RESET_ON_FORK: nothing it starts inherits the policy. */
   setpriority(PRIO_PROCESS, 0, -20);
 #ifdef SCHED_RESET_ON_FORK /* Linux; elsewhere children would inherit it */
+  /* libuv makes its threadpool's threads at the first queued work: made
+   * before the reset flag is set, they start at the loop's own priority
+   * instead of below it (a thread that never got a job stayed there). */
   struct sched_param first = {.sched_priority = 1};
+  static uv_work_t make_threads;
+  sched_setscheduler(0, SCHED_FIFO, &first);
+  uv_queue_work(uv_default_loop(), &make_threads, no_work, NULL);
   sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &first);
 #endif
   /* A peer or namespace holder that dies leaves a closed socket: writing to
