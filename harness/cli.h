@@ -25,6 +25,17 @@ struct tc__case_set {
   size_t n, cap;
 };
 
+/* The running binary's path, and the peer executable the runner starts:
+ * tcpclose-peer beside the binary (a build tree, a copied pair), else in
+ * ../libexec/tcpclose/ beside it (an installed prefix, moved or not), else
+ * where it was installed, else "" (peers then run as `tcpclose
+ * __peer`, the same code with every library loaded). 0, or -1 when the
+ * binary's own path is unknown. */
+struct tc__cli_exes {
+  char self[4096], peer[4096];
+};
+int tc__cli_exes(struct tc__cli_exes *e);
+
 /* Finds the case files named by paths (a directory: its *.case files in
  * name order; none given: "cases") and parses them all, so that a bad file
  * is reported before anything runs. Prints each error as one line; returns

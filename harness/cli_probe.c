@@ -414,15 +414,16 @@ static int summarize(const tc_case *cases, const tc_case_result *res, size_t n, 
 static void ignore_result(const tc_case_result *r, void *arg) { (void)r, (void)arg; }
 
 static int play(const struct probe_args *a, tc_case *cases, size_t n) {
-  char exe[4096], cwd[4096];
-  size_t len = sizeof exe;
+  struct tc__cli_exes exes;
+  char cwd[4096];
   int interrupted = 0;
   struct tc_run_info info = {0};
   tc_case_result res[MAX_SCENARIOS];
-  if (uv_exepath(exe, &len) < 0 || getcwd(cwd, sizeof cwd) == NULL)
+  if (tc__cli_exes(&exes) < 0 || getcwd(cwd, sizeof cwd) == NULL)
     return fprintf(stderr, "tcpclose probe: cannot find its executable or directory\n"),
            TC__EXIT_USAGE;
-  struct tc_play_opts po = {.self_exe = exe, .program_dir = cwd};
+  struct tc_play_opts po = {
+      .self_exe = exes.self, .peer_exe = exes.peer[0] ? exes.peer : NULL, .program_dir = cwd};
   const tc_case *list[MAX_SCENARIOS];
   for (size_t i = 0; i < n; i++) list[i] = &cases[i];
   struct tc__sched_opts so = {.jobs = n, .play = &po, .on_result = ignore_result};

@@ -253,13 +253,13 @@ static int select_cases(struct run *run, const struct run_args *a) {
 static void no_work(uv_work_t *req) { (void)req; }
 
 static int play_all(struct run *run, const struct run_args *a) {
-  char exe[4096];
-  size_t len = sizeof exe;
-  if (uv_exepath(exe, &len) < 0) {
+  struct tc__cli_exes exes;
+  if (tc__cli_exes(&exes) < 0) {
     fprintf(stderr, "tcpclose run: cannot find its own executable\n");
     return TC__EXIT_USAGE;
   }
-  run->opts.self_exe = exe;
+  run->opts.self_exe = exes.self;
+  run->opts.peer_exe = exes.peer[0] ? exes.peer : NULL;
   /* Timers that fire late (settle polls, waits) and events drained late
    * make a loaded machine's verdicts differ: the runner, and the threads
    * it starts, go before ordinary work when the privilege allows. At nice

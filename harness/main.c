@@ -1,5 +1,7 @@
-/* main.c - tcpclose's entry point: picks the command. The hidden command
- * `__peer` is how the runner starts its peer processes (peer.h). */
+/* main.c - tcpclose's entry point: picks the command. The hidden commands
+ * are how the runner starts its processes: `__netns` the namespace holder,
+ * `__exec` a program under test, `__peer` a peer when tcpclose-peer is
+ * not there (peer.h, peer_main.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* peer.h - a peer process: one role's sockets, driven by the runner.
  *
- * Contract: tc__peer_main() runs in a process the runner spawned (the
- * tcpclose binary as `tcpclose __peer ROLE`). It reads commands from fd 3
+ * Contract: tc__peer_main() runs in a process the runner spawned
+ * (`tcpclose-peer __peer ROLE`, or `tcpclose __peer ROLE` when there is no
+ * tcpclose-peer). It reads commands from fd 3
  * (proto.h), performs them on raw non-blocking sockets watched by uv_poll_t
  * on its own libuv loop, and answers each. It never prints: what happens to
  * its sockets is the answer. It exits when the runner says `exit` or when

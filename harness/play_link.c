@@ -171,7 +171,8 @@ int tc__link_spawn(struct tc__link *l, pid_t netns_pid, tc_err *err) {
   struct tc_play *play = l->play;
   char pid[16]; /* the namespace to join: the holder's, 0 for none */
   snprintf(pid, sizeof pid, "%d", (int)netns_pid);
-  char *args[] = {(char *)play->opts.self_exe, "__peer", (char *)tc_role_name(l->role), pid, NULL};
+  const char *exe = play->opts.peer_exe ? play->opts.peer_exe : play->opts.self_exe;
+  char *args[] = {(char *)exe, "__peer", (char *)tc_role_name(l->role), pid, NULL};
   int rc = tc__proc_start(&l->proc, play, args, peer_started, peer_exited, l);
   if (rc < 0)
     return tc_errf(err, rc, "cannot start the %s peer: %s", tc_role_name(l->role), uv_strerror(rc));

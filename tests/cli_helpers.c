@@ -115,21 +115,36 @@ char *th_write_file(const char *dir, const char *name, const char *text) {
   return path;
 }
 
-char *th_private_binary(const char *dir) {
-  char *path = malloc(PATH_MAX);
-  snprintf(path, PATH_MAX, "%s/tcpclose-private", dir);
-  int in = open(TCPCLOSE_BIN, O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+static void copy_file(const char *from, const char *to) {
+  int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
   char buf[65536];
   ssize_t n;
   while ((n = read(in, buf, sizeof buf)) > 0)
     if (write(out, buf, (size_t)n) != n) break;
   close(in);
   close(out);
+}
+
+char *th_private_binary(const char *dir) {
+  char *path = malloc(PATH_MAX), peer[PATH_MAX];
+  snprintf(path, PATH_MAX, "%s/tcpclose-private", dir);
+  snprintf(peer, sizeof peer, "%s/tcpclose-peer", dir);
+  copy_file(TCPCLOSE_BIN, path);
+  copy_file(TCPCLOSE_PEER_BIN, peer);
   return path;
+}
+
+/* The tcpclose-peer beside exe. */
+static void peer_of(const char *exe, char *peer, size_t len) {
+  const char *slash = strrchr(exe, '/');
+  int dir = slash ? (int)(slash - exe) : 0;
+  snprintf(peer, len, "%.*s%stcpclose-peer", dir, exe, slash ? "/" : "");
 }
 
 /* A zombie has no exe link any more, so it is not counted. */
 int th_count_exe(const char *exe) {
+  char peer[PATH_MAX];
+  peer_of(exe, peer, sizeof peer);
   DIR *d = opendir("/proc");
   struct dirent *e;
   int n = 0;
@@ -140,7 +155,7 @@ int th_count_exe(const char *exe) {
     ssize_t len = readlink(link, target, sizeof target - 1);
     if (len < 0) continue;
     target[len] = '\0';
-    n += strcmp(target, exe) == 0;
+    n += strcmp(target, exe) == 0 || strcmp(target, peer) == 0;
   }
   if (d) closedir(d);
   return n;

@@ -2,9 +2,10 @@
  *
  * Contract: th_run() runs a command to completion and returns its exit
  * status (128+N when killed by signal N) with stdout and stderr captured
- * (caller frees). th_private_binary() copies the tcpclose binary to a path of
- * its own, so that a test can count exactly its own peer processes (they run
- * that path) while other tests run in parallel.
+ * (caller frees). th_private_binary() copies the tcpclose binary and its peer
+ * executable to a directory of their own, so that a test can count exactly
+ * its own processes (they run those paths) while other tests run in
+ * parallel.
  */
 #ifndef TCPCLOSE_TEST_CLI_HELPERS_H
 #define TCPCLOSE_TEST_CLI_HELPERS_H
@@ -36,10 +37,13 @@ void th_rmtree(char *dir);
 /* Writes text into dir/name; returns the malloc'd path. */
 char *th_write_file(const char *dir, const char *name, const char *text);
 
-/* Copies TCPCLOSE_BIN into dir; returns the malloc'd path. */
+/* Copies TCPCLOSE_BIN into dir, and TCPCLOSE_PEER_BIN beside it as
+ * dir/tcpclose-peer, where the copy finds its peer executable; returns the
+ * malloc'd path of the copy. */
 char *th_private_binary(const char *dir);
 
-/* Number of live (not zombie) processes whose executable is exe. */
+/* Number of live (not zombie) processes whose executable is exe or the
+ * tcpclose-peer beside it: a run's runner, holder and peers. */
 int th_count_exe(const char *exe);
 
 /* Waits up to ms for th_count_exe(exe) to reach want; returns the count. */

@@ -83,7 +83,7 @@ static void start_server(const char *script) {
   }
   setpgid(server, server);
   cr_assert_eq(count_when(TC_SERVER, TC_STATE_LISTEN, 1), 1, "%s never listened", script);
-  cr_assert_eq(pd_start(&cli, TCPCLOSE_BIN, "client"), 0);
+  cr_assert_eq(pd_start(&cli, TCPCLOSE_PEER_BIN, "client"), 0);
 }
 
 static struct tc__churn_result churn(void) {

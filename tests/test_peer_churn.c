@@ -49,8 +49,8 @@ static void start(void) {
   if (geteuid() != 0) cr_skip_test("needs root (a network namespace of its own)");
   cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
   cr_assert_eq(system("ip link set lo up"), 0);
-  cr_assert_eq(pd_start(&srv, TCPCLOSE_BIN, "server"), 0);
-  cr_assert_eq(pd_start(&cli, TCPCLOSE_BIN, "client"), 0);
+  cr_assert_eq(pd_start(&srv, TCPCLOSE_PEER_BIN, "server"), 0);
+  cr_assert_eq(pd_start(&cli, TCPCLOSE_PEER_BIN, "client"), 0);
 }
 
 static const char *loopback(int family) { return family == AF_INET6 ? "::1" : "127.0.0.1"; }

@@ -68,7 +68,9 @@ Test(settle_peers, settle_waits_for_a_peer_that_has_not_read_its_command, .timeo
   pid_t run;
   FILE *out = th_spawn_live((char *[]){bin, "run", "-v", "--json", json, path, NULL}, &run);
   cr_assert(th_read_until(out, "line 7: wait"), "the case never reached its wait");
-  pid_t client = find(bin, "__peer", "client");
+  char peer[PATH_MAX];
+  snprintf(peer, sizeof peer, "%s/tcpclose-peer", dir);
+  pid_t client = find(peer, "__peer", "client");
   cr_assert_neq(client, 0, "no client peer");
   cr_assert_eq(kill(client, SIGSTOP), 0);
   int settling = th_read_until(out, "line 9: settle");

@@ -25,7 +25,8 @@
 typedef void (*tc_play_line_cb)(const char *line, void *arg);
 
 struct tc_play_opts {
-  const char *self_exe;     /* the tcpclose binary, spawned as `__peer` */
+  const char *self_exe;     /* the tcpclose binary: the holder, programs' wrapper */
+  const char *peer_exe;     /* tcpclose-peer; NULL: self_exe as `__peer` */
   const char *observer;     /* snapshot observer name; NULL: best here */
   unsigned step_timeout_ms; /* blocking actions; 0: TC_STEP_TIMEOUT_MS */
   /* How long a program under test may take to run or to listen; 0:
