@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "play_internal.h"
+#include "tcpclose/observe_tcpext.h"
 #include "tcpclose/tcpstate.h"
 
 /* The socket a state checkpoint is about: the listener for LISTEN, else the
@@ -140,13 +141,26 @@ static void count_others(const struct tc_expect_step *e, const struct tc_counts 
   if (others && n < cap) snprintf(seen + n, cap - n, ")");
 }
 
+/* ... and what the kernel counted in the case's namespace (fresh, so its
+ * counters are the case's) of sockets that left early: a socket a count
+ * misses was aborted, or its TIME_WAIT killed, recycled or never made.
+ * Without a namespace of its own the host's counters would say nothing. */
+static void count_kernel(const struct tc_play *play, char *seen, size_t cap) {
+  struct tc_tcpext t;
+  char said[200];
+  pid_t ns = tc__holder_pid(&play->holder);
+  size_t n = strlen(seen);
+  if (ns <= 0 || tc_tcpext_read(ns, &t) < 0 || tc_tcpext_format(&t, said, sizeof said) == 0) return;
+  if (n < cap) snprintf(seen + n, cap - n, " (kernel: %s)", said);
+}
+
 /* expect ROLE count STATE=N ...: one kernel-filtered count of the role's
  * sockets by the server's port, each term judged on it. */
 static void check_count(struct tc_play *play, const struct tc_step *st) {
   const struct tc_expect_step *e = &st->u.exp;
   const struct tc__link *srv = &play->link[TC_SERVER];
   struct tc_counts counts;
-  char seen[256] = "";
+  char seen[512] = "";
   tc_err err;
   if (!srv->has_listener) {
     tc__play_fail(play, "line %d: count needs the server's port: the server never listened",
@@ -167,6 +181,7 @@ static void check_count(struct tc_play *play, const struct tc_step *st) {
                           tc_state_name(t->state), counts.state[t->state]);
   }
   if (!pass) count_others(e, &counts, seen, n, sizeof seen);
+  if (!pass) count_kernel(play, seen, sizeof seen);
   tc_case_result_add_check(play->res, st->line, st->text, seen, pass, NULL);
 }
 

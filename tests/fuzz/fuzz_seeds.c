@@ -1,8 +1,8 @@
 /* fuzz_seeds.c - writes the seed corpora of the fuzz targets, from the
  * project's own files, so that no binary corpus is kept in git:
  *   fuzz_seeds FIXTURES_DIR CASES_DIR OUT_DIR
- * makes OUT_DIR/<target>/ for case, procfs, netstat, diag, wire, trace and
- * compare. Text and .bin fixtures are copied as they are; the frames of
+ * makes OUT_DIR/<target>/ for case, procfs, tcpext, netstat, diag, wire,
+ * trace and compare. Text and .bin fixtures are copied as they are; the frames of
  * wire_loopback.txt and the records of trace_records.txt, written there in
  * hex, become one seed each in the layouts of fuzz_wire.h and
  * fuzz_trace.h. Exit 0, or 1 with a one-line reason. Run by scripts/fuzz
@@ -184,6 +184,7 @@ int main(int argc, char **argv) {
   if (mkdir(out_dir, 0755) < 0 && errno != EEXIST) die("cannot make directory", out_dir);
   copy_matching(argv[2], "", ".case", "case");
   copy_matching(fixtures, "proc_net_tcp", ".txt", "procfs");
+  copy_matching(fixtures, "proc_net_netstat", ".txt", "tcpext");
   copy_matching(fixtures, "netstat_", ".txt", "netstat");
   copy_matching(fixtures, "diag_", ".bin", "diag");
   copy_matching(fixtures, "compare_", ".json", "compare");
