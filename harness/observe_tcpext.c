@@ -83,7 +83,7 @@ int tc_tcpext_read(int pid, struct tc_tcpext *out) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   size_t n = 0;
-  ssize_t r;
+  ssize_t r = 0;
   while (n < sizeof buf && (r = read(fd, buf + n, sizeof buf - n)) > 0) n += (size_t)r;
   int e = r < 0 ? -errno : 0;
   close(fd);
