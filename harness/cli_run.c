@@ -252,6 +252,57 @@ static int select_cases(struct run *run, const struct run_args *a) {
 
 static void no_work(uv_work_t *req) { (void)req; }
 
+/* libuv's threadpool, made now with one thread fewer than the CPUs the
+ * runner may use (at least one). Its jobs are system calls that keep the
+ * kernel busy for milliseconds: a capture's packet ring and compiled
+ * filter, a tracing instance, namespace joins, process starts. A kernel
+ * without preemption (preempt=none, as here: 6.18, 2 cores) lets a thread
+ * in a system call keep its CPU until it returns, whatever the priority
+ * of the loop waiting for it: with libuv's 4 threads, two jobs held both
+ * CPUs and the quick suite's loop lag was 7 to 26 ms (median 16, 5 runs);
+ * with one thread, 3.4 to 4.7 ms, the suite as fast
+ * (scripts/bench-lag-why names what held the CPU). libuv reads the size
+ * from UV_THREADPOOL_SIZE when it makes the pool; the user's own value is
+ * put back for the programs the runner starts. */
+static void make_pool(void) {
+  static uv_work_t first;
+  const char *user = getenv("UV_THREADPOOL_SIZE");
+  char *saved = user != NULL ? strdup(user) : NULL, size[16];
+  unsigned cpus = uv_available_parallelism();
+  snprintf(size, sizeof size, "%u", cpus > 1 ? cpus - 1 : 1);
+  setenv("UV_THREADPOOL_SIZE", size, 1);
+  uv_queue_work(uv_default_loop(), &first, no_work, NULL);
+  if (saved != NULL)
+    setenv("UV_THREADPOOL_SIZE", saved, 1);
+  else
+    unsetenv("UV_THREADPOOL_SIZE");
+  free(saved);
+}
+
+/* Timers that fire late (settle polls, waits) and events drained late
+ * make a loaded machine's verdicts differ: the runner, and the threads it
+ * starts, go before ordinary work when the privilege allows. At nice -20
+ * a woken loop still waited for a CPU behind the peers and holders it had
+ * just started and the kernel's namespace cleanup; at the lowest
+ * real-time priority it takes the CPU when it wakes. It sleeps in epoll
+ * between events, and the kernel keeps 5% of each CPU for ordinary work
+ * (sched_rt_runtime_us), so it cannot starve the peers.
+ * SCHED_RESET_ON_FORK: nothing it starts inherits the policy. */
+static void runner_threads(void) {
+  setpriority(PRIO_PROCESS, 0, -20);
+#ifdef SCHED_RESET_ON_FORK /* Linux; elsewhere children would inherit it */
+  /* The pool's threads are made by make_pool(): made before the reset flag
+   * is set, they start at the loop's own priority instead of below it (a
+   * thread that never got a job stayed there). */
+  struct sched_param first = {.sched_priority = 1};
+  sched_setscheduler(0, SCHED_FIFO, &first);
+  make_pool();
+  sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &first);
+#else
+  make_pool();
+#endif
+}
+
 static int play_all(struct run *run, const struct run_args *a) {
   struct tc__cli_exes exes;
   if (tc__cli_exes(&exes) < 0) {
@@ -260,26 +311,7 @@ static int play_all(struct run *run, const struct run_args *a) {
   }
   run->opts.self_exe = exes.self;
   run->opts.peer_exe = exes.peer[0] ? exes.peer : NULL;
-  /* Timers that fire late (settle polls, waits) and events drained late
-   * make a loaded machine's verdicts differ: the runner, and the threads
-   * it starts, go before ordinary work when the privilege allows. At nice
-   * -20 a woken loop still waited for a CPU behind the peers and holders
-   * it had just started and the kernel's namespace cleanup; at the lowest
-   * real-time priority it takes the CPU when it wakes. It sleeps in
-   * epoll between events, and the kernel keeps 5% of each CPU for
-   * ordinary work (sched_rt_runtime_us), so it cannot starve the peers.
-   * SCHED_RESET_ON_FORK: nothing it starts inherits the policy. */
-  setpriority(PRIO_PROCESS, 0, -20);
-#ifdef SCHED_RESET_ON_FORK /* Linux; elsewhere children would inherit it */
-  /* libuv makes its threadpool's threads at the first queued work: made
-   * before the reset flag is set, they start at the loop's own priority
-   * instead of below it (a thread that never got a job stayed there). */
-  struct sched_param first = {.sched_priority = 1};
-  static uv_work_t make_threads;
-  sched_setscheduler(0, SCHED_FIFO, &first);
-  uv_queue_work(uv_default_loop(), &make_threads, no_work, NULL);
-  sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &first);
-#endif
+  runner_threads();
   /* A peer or namespace holder that dies leaves a closed socket: writing to
    * it must fail with EPIPE and end that case, not kill the whole run. */
   signal(SIGPIPE, SIG_IGN);

@@ -64,6 +64,40 @@ static int threads_below(pid_t run, int *threads) {
   return below;
 }
 
+/* Whether process `pid` was started with NAME=VALUE in its environment. */
+static int env_has(pid_t pid, const char *name, const char *value) {
+  char path[64], buf[16384], want[128];
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  snprintf(want, sizeof want, "%s=%s", name, value);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  for (size_t off = 0; off < n; off += strlen(buf + off) + 1)
+    if (strcmp(buf + off, want) == 0) return 1;
+  return 0;
+}
+
+/* The runner's children: up to `max` pids. */
+static int children_of(pid_t run, pid_t *pids, int max) {
+  DIR *d = opendir("/proc");
+  cr_assert_not_null(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL && n < max;) {
+    char path[300], line[1024];
+    int ppid = 0;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = atoi(e->d_name) > 0 ? fopen(path, "r") : NULL;
+    if (f == NULL) continue;
+    const char *p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    if (p != NULL && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == run) pids[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
 /* How many processes whose parent is the runner run at a real-time
  * policy; *children gets how many there are. */
 static int children_real_time(pid_t run, int *children) {
@@ -116,6 +150,52 @@ Test(runner_threads, workers_hand_back_at_the_loops_priority_children_do_not, .t
   cr_assert_geq(children, 3, "the holder and both peers are the runner's children");
   cr_assert_eq(rt, 0, "%d of %d processes the runner started run at real-time priority", rt,
                children);
+  free(path);
+  th_rmtree(dir);
+}
+
+/* The runner's threadpool leaves a CPU to the loop: one thread fewer than
+ * the CPUs it may use, at least one (cli_run.c: a job's system call keeps
+ * its CPU on a kernel without preemption). The size is the runner's own:
+ * a UV_THREADPOOL_SIZE of the user changes it not, and reaches the
+ * processes the runner starts as it was. */
+Test(runner_threads, pool_leaves_a_cpu_to_the_loop_and_the_users_size_to_children, .timeout = 60) {
+  char *dir = th_tmpdir();
+  char *path = th_write_file(dir, "idle.case",
+                             "case idle\nabout a\nsource t\n"
+                             "server listen\n"
+                             "client connect\n"
+                             "server accept\n"
+                             "wait 3s\n" /* 7 */
+                             "expect server ESTABLISHED\n");
+  setenv("UV_THREADPOOL_SIZE", "7", 1);
+  pid_t run;
+  FILE *out = th_spawn_live((char *[]){TCPCLOSE_BIN, "run", "-v", path, NULL}, &run);
+  unsetenv("UV_THREADPOOL_SIZE");
+  cr_assert(th_read_until(out, "line 7: wait"), "the case never reached its wait");
+  char dirname[64];
+  snprintf(dirname, sizeof dirname, "/proc/%d/task", (int)run);
+  DIR *d = opendir(dirname);
+  cr_assert_not_null(d);
+  int threads = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) threads += e->d_name[0] != '.';
+  closedir(d);
+  pid_t kids[16];
+  int n = children_of(run, kids, 16), with_users_size = 0;
+  for (int i = 0; i < n; i++) with_users_size += env_has(kids[i], "UV_THREADPOOL_SIZE", "7");
+  while (th_read_until(out, "\n")) {}
+  fclose(out);
+  int status;
+  cr_assert_eq(waitpid(run, &status, 0), run);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  cpu_set_t set;
+  cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+  int cpus = CPU_COUNT(&set), workers = cpus > 1 ? cpus - 1 : 1;
+  cr_assert_eq(threads, 1 + workers, "%d CPUs: the loop and %d pool threads, not %d threads", cpus,
+               workers, threads);
+  cr_assert_geq(n, 3, "the holder and both peers are the runner's children");
+  cr_assert_eq(with_users_size, n, "%d of %d children saw the user's UV_THREADPOOL_SIZE",
+               with_users_size, n);
   free(path);
   th_rmtree(dir);
 }
