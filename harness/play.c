@@ -39,7 +39,7 @@ void tc__play_hold(struct tc_play *play) { play->life.open_handles++; }
 
 void tc__play_release(struct tc_play *play) {
   if (--play->life.open_handles > 0 || !play->life.closing) return;
-  tc__observe_close(&play->obs);
+  tc__observe_close(play->loop, &play->obs);
   play->life.done(play, play->life.arg);
 }
 

@@ -174,7 +174,7 @@ struct tc__observers {
 int tc__observe_open_snapshot(struct tc_play *play, pid_t netns_pid);
 int tc__observe_open_sources(struct tc_play *play, pid_t netns_pid, uint16_t port);
 void tc__observe_close_sources(struct tc_play *play, tc_trace *trace, tc_wire *wire);
-void tc__observe_close(struct tc__observers *o);
+void tc__observe_close(uv_loop_t *loop, struct tc__observers *o);
 
 /* ---- play_lines.c: the live timeline ---- */
 
