@@ -66,7 +66,8 @@ static int threads_below(pid_t run, int *threads) {
 
 /* Whether process `pid` was started with NAME=VALUE in its environment. */
 static int env_has(pid_t pid, const char *name, const char *value) {
-  char path[64], buf[16384], want[128];
+  static char buf[1 << 17]; /* an environment is rarely over 128 KiB */
+  char path[64], want[128];
   snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
   snprintf(want, sizeof want, "%s=%s", name, value);
   FILE *f = fopen(path, "r");
