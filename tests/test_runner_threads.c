@@ -102,24 +102,13 @@ static int children_of(pid_t run, pid_t *pids, int max) {
 /* How many processes whose parent is the runner run at a real-time
  * policy; *children gets how many there are. */
 static int children_real_time(pid_t run, int *children) {
-  DIR *d = opendir("/proc");
-  cr_assert_not_null(d);
+  pid_t pids[64];
   int rt = 0;
-  *children = 0;
-  for (struct dirent *e; (e = readdir(d)) != NULL;) {
-    char path[300], line[1024];
-    int pid = atoi(e->d_name), ppid = 0;
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
-    if (f == NULL) continue; /* not a process, or gone */
-    const char *p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
-    fclose(f);
-    if (p == NULL || sscanf(p, ") %*c %d", &ppid) != 1 || ppid != run) continue;
-    ++*children;
-    int policy = sched_getscheduler(pid) & ~SCHED_RESET_ON_FORK;
+  *children = children_of(run, pids, 64);
+  for (int i = 0; i < *children; i++) {
+    int policy = sched_getscheduler(pids[i]) & ~SCHED_RESET_ON_FORK;
     if (policy == SCHED_FIFO || policy == SCHED_RR) rt++;
   }
-  closedir(d);
   return rt;
 }
 
