@@ -34,6 +34,12 @@ int tc__query_matches(const struct tc_query *q, const struct tc_sock *s);
 int tc__count_matches(const struct tc_count_query *q, const struct tc_sock *s);
 /* Adds s (a state below TC_STATE_COUNT) to the counts. */
 void tc__count_add(struct tc_counts *c, const struct tc_sock *s);
+/* tc_observer_count()'s rule over any count function: reads until two
+ * readings in a row agree, at most TC_COUNT_READINGS times. */
+int tc__count_until_stable(int (*count)(void *, const struct tc_count_query *, struct tc_counts *,
+                                        tc_err *),
+                           void *state, const struct tc_count_query *q, struct tc_counts *out,
+                           tc_err *err);
 
 extern const struct tc__observer_backend tc__observer_procfs;
 extern const struct tc__observer_backend tc__observer_diag;

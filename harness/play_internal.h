@@ -238,8 +238,9 @@ struct tc__settle {
   size_t nprev;
   unsigned polls;                                      /* of the settle in progress */
   unsigned long counts[TC_ROLE_COUNT][TC_STATE_COUNT]; /* serve, churn: by state */
-  int counted_pending; /* at the last count: a retransmission pending, or CLOSE_WAIT
-                          sockets their peer will close */
+  int counted_pending; /* at the last count: a retransmission pending, CLOSE_WAIT
+                          sockets their peer will close, or sockets that never
+                          read the same twice */
 };
 
 /* Polls until the case's sockets stop changing with no retransmission

@@ -120,7 +120,8 @@ static int counts_changed(struct tc_play *play, tc_err *err) {
     int rc = tc_observer_count(play->obs.snap, &q, &c, err);
     if (rc < 0) return rc;
     memcpy(now[r], c.state, sizeof c.state);
-    if (c.retransmitting > 0 || (c.state[TC_STATE_CLOSE_WAIT] > 0 && closes_after_eof(play->c, r)))
+    if (!c.stable || c.retransmitting > 0 ||
+        (c.state[TC_STATE_CLOSE_WAIT] > 0 && closes_after_eof(play->c, r)))
       st->counted_pending = 1;
   }
   int changed = memcmp(now, st->counts, sizeof now) != 0;

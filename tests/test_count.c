@@ -19,10 +19,87 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "observe_backend.h"
 #include "observe_diag_msg.h"
 #include "tcpclose/case.h"
 #include "tcpclose/observe.h"
 #include "tcpclose/tcpstate.h"
+
+/* ---- readings until two in a row agree ---- */
+
+/* A backend whose readings are scripted: TIME_WAIT counts, one per call,
+ * or a failure where the script says -1. */
+struct script {
+  const int *tw;
+  size_t n, calls;
+};
+
+static int scripted(void *state, const struct tc_count_query *q, struct tc_counts *out,
+                    tc_err *err) {
+  struct script *s = state;
+  (void)q;
+  int tw = s->tw[s->calls < s->n ? s->calls : s->n - 1];
+  s->calls++;
+  if (tw < 0) return tc_errf(err, -EIO, "scripted failure");
+  out->state[TC_STATE_TIME_WAIT] = (unsigned long)tw;
+  return 0;
+}
+
+static struct tc_counts count_script(const int *tw, size_t n, int *rc, size_t *calls) {
+  struct script s = {.tw = tw, .n = n};
+  struct tc_count_query q = {.role = TC_SERVER};
+  struct tc_counts c;
+  tc_err err;
+  memset(&c, 0, sizeof c);
+  *rc = tc__count_until_stable(scripted, &s, &q, &c, &err);
+  *calls = s.calls;
+  return c;
+}
+
+Test(count_stable, a_reading_that_missed_sockets_is_read_again) {
+  /* The soak's count: one dump missed 7 of 200 TIME_WAIT sockets. */
+  static const int tw[] = {193, 200, 200};
+  int rc;
+  size_t calls;
+  struct tc_counts c = count_script(tw, 3, &rc, &calls);
+  cr_assert_eq(rc, 0);
+  cr_assert_eq(c.state[TC_STATE_TIME_WAIT], 200, "judged on a reading that missed sockets: %lu",
+               c.state[TC_STATE_TIME_WAIT]);
+  cr_assert(c.stable);
+  cr_assert_eq(c.readings, 3);
+  cr_assert_eq(calls, 3);
+}
+
+Test(count_stable, sockets_that_hold_still_are_read_twice) {
+  static const int tw[] = {200};
+  int rc;
+  size_t calls;
+  struct tc_counts c = count_script(tw, 1, &rc, &calls);
+  cr_assert_eq(rc, 0);
+  cr_assert(c.stable);
+  cr_assert_eq(calls, 2, "read %zu times", calls);
+}
+
+Test(count_stable, sockets_that_keep_changing_are_not_stable_and_reading_stops) {
+  static const int tw[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  int rc;
+  size_t calls;
+  struct tc_counts c = count_script(tw, 12, &rc, &calls);
+  cr_assert_eq(rc, 0);
+  cr_assert_not(c.stable);
+  cr_assert_eq(calls, TC_COUNT_READINGS);
+  cr_assert_eq(c.readings, TC_COUNT_READINGS);
+  cr_assert_eq(c.state[TC_STATE_TIME_WAIT], TC_COUNT_READINGS, "the last reading is kept");
+}
+
+Test(count_stable, a_failed_reading_fails_the_count) {
+  static const int tw[] = {200, -1};
+  int rc;
+  size_t calls;
+  count_script(tw, 2, &rc, &calls);
+  cr_assert_eq(rc, -EIO);
+  cr_assert_eq(calls, 2);
+}
 
 /* ---- the request ---- */
 

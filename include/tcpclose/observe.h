@@ -58,14 +58,24 @@ struct tc_count_query {
 struct tc_counts {
   unsigned long state[TC_STATE_COUNT]; /* [TC_STATE_GONE] stays 0 */
   unsigned long retransmitting;
+  unsigned readings; /* how many times the backend read the sockets */
+  int stable;        /* the last two readings agreed */
 };
+
+/* The most readings one count takes (see tc_observer_count). */
+#define TC_COUNT_READINGS 8
 
 /* Counts one role's sockets of the server's family into *out. The server's
  * sockets are those whose local port is the server's port: its connections,
  * and its listener under LISTEN; the client's, those whose remote port is
  * the server's port (never a listener). The diag backend asks one kernel-
- * filtered dump; procfs and netstat read their whole table. Fails with err
- * when the backend cannot count. */
+ * filtered dump; procfs and netstat read their whole table. None of these
+ * is one atomic reading: the kernel hands a dump or a table over in parts,
+ * and a socket that moves between two parts can be missed. So the sockets
+ * are read until two readings in a row agree (stable, usually 2 readings),
+ * at most TC_COUNT_READINGS times; when they never agree, *out holds the
+ * last reading with stable 0: the sockets were still changing. Fails with
+ * err when the backend cannot count. */
 int tc_observer_count(tc_observer *obs, const struct tc_count_query *q, struct tc_counts *out,
                       tc_err *err);
 
