@@ -1,5 +1,7 @@
 /* test_count.c - socket counts by state for one role (tc_observer_count,
- * `expect ROLE count`): the diag backend's kernel-filtered dump, its
+ * `expect ROLE count`): readings repeated until two in a row agree (a
+ * scripted backend, since a dump that misses sockets cannot be made on
+ * demand), the diag backend's kernel-filtered dump, its
  * request bytes, its answers decoded from bytes Linux 6.18 sent
  * (tests/fixtures/diag_vN_count_*.bin, described in diag_capture.txt), and,
  * live in a namespace of the test's own, every backend counting the same
