@@ -142,16 +142,23 @@ static void count_others(const struct tc_expect_step *e, const struct tc_counts 
 }
 
 /* ... and what the kernel counted in the case's namespace (fresh, so its
- * counters are the case's) of sockets that left early: a socket a count
- * misses was aborted, or its TIME_WAIT killed, recycled or never made.
- * Without a namespace of its own the host's counters would say nothing. */
+ * counters are the case's): sockets that left early (aborted, TIME_WAIT
+ * recycled or never made), and the TIME_WAIT minisockets it holds now, by
+ * its own tally rather than a walk of its tables: fewer than were made and
+ * none recycled, they were ended early; as many as the dump should have
+ * seen, the dump missed them. Without a namespace of its own the host's
+ * counters would say nothing. */
 static void count_kernel(const struct tc_play *play, char *seen, size_t cap) {
   struct tc_tcpext t;
-  char said[200];
+  unsigned long long tw;
+  char said[200] = "";
   pid_t ns = tc__holder_pid(&play->holder);
-  size_t n = strlen(seen);
-  if (ns <= 0 || tc_tcpext_read(ns, &t) < 0 || tc_tcpext_format(&t, said, sizeof said) == 0) return;
-  if (n < cap) snprintf(seen + n, cap - n, " (kernel: %s)", said);
+  size_t n = strlen(seen), m = 0;
+  if (ns <= 0) return;
+  if (tc_tcpext_read(ns, &t) == 0) m = tc_tcpext_format(&t, said, sizeof said);
+  if (tc_sockstat_tw_read(ns, &tw) == 0 && m < sizeof said)
+    snprintf(said + m, sizeof said - m, "%s%llu TIME_WAIT held now", m ? ", " : "", tw);
+  if (said[0] != '\0' && n < cap) snprintf(seen + n, cap - n, " (kernel: %s)", said);
 }
 
 /* expect ROLE count STATE=N ...: one kernel-filtered count of the role's

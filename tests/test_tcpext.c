@@ -1,6 +1,7 @@
-/* test_tcpext.c - the TcpExt counters of /proc/net/netstat
- * (tcpclose/observe_tcpext.h): a file of this kernel (fixture), pairs that
- * do not match, a kernel without some counters, and what is printed. */
+/* test_tcpext.c - the TcpExt counters of /proc/net/netstat and the
+ * TIME_WAIT minisockets of /proc/net/sockstat (tcpclose/observe_tcpext.h):
+ * files of this kernel (fixtures), pairs that do not match, a kernel
+ * without some counters, lines without a tw, and what is printed. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,14 +10,18 @@
 
 #include "tcpclose/observe_tcpext.h"
 
-static char *fixture(size_t *len) {
-  FILE *f = fopen(TCPCLOSE_FIXTURES_DIR "/proc_net_netstat.txt", "r");
+static char *fixture_named(const char *name, size_t *len) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", TCPCLOSE_FIXTURES_DIR, name);
+  FILE *f = fopen(path, "r");
   cr_assert_not_null(f);
   static char buf[16384];
   *len = fread(buf, 1, sizeof buf, f);
   fclose(f);
   return buf;
 }
+
+static char *fixture(size_t *len) { return fixture_named("proc_net_netstat.txt", len); }
 
 static unsigned long long named(const struct tc_tcpext *t, const char *name) {
   for (int i = 0; i < TC_TCPEXT_COUNT; i++)
@@ -76,6 +81,50 @@ Test(tcpext, what_does_not_fit_is_left_out_whole) {
 Test(tcpext, reads_a_namespaces_file) {
   struct tc_tcpext t;
   int rc = tc_tcpext_read(0, &t);
+#ifdef __linux__
+  cr_assert_eq(rc, 0, "%s", strerror(-rc));
+#else
+  cr_assert_eq(rc, -ENOENT);
+#endif
+}
+
+/* A namespace of this kernel after three connections closed by their
+ * client: "TCP: inuse 1 orphan 728 tw 3 ...". */
+Test(sockstat, a_kernels_file) {
+  size_t len;
+  const char *text = fixture_named("proc_net_sockstat.txt", &len);
+  unsigned long long tw = 99;
+  cr_assert_eq(tc_sockstat_tw_parse(text, len, &tw), 0);
+  cr_assert_eq(tw, 3);
+}
+
+Test(sockstat, lines_without_a_tw_are_refused) {
+  unsigned long long tw = 7;
+  static const char none[] = "sockets: used 1\nUDP: inuse 0 mem 0\n";
+  static const char tcp6[] = "TCP6: inuse 1\n";
+  static const char no_tw[] = "TCP: inuse 1 orphan 0\n";
+  static const char word[] = "TCP: inuse 1 tw x alloc 2\n";
+  static const char half[] = "TCP: inuse 1 tw";
+  cr_assert_eq(tc_sockstat_tw_parse(none, sizeof none - 1, &tw), -EPROTO);
+  cr_assert_eq(tc_sockstat_tw_parse(tcp6, sizeof tcp6 - 1, &tw), -EPROTO);
+  cr_assert_eq(tc_sockstat_tw_parse(no_tw, sizeof no_tw - 1, &tw), -EPROTO);
+  cr_assert_eq(tc_sockstat_tw_parse(word, sizeof word - 1, &tw), -EPROTO);
+  cr_assert_eq(tc_sockstat_tw_parse(half, sizeof half - 1, &tw), -EPROTO);
+  cr_assert_eq(tc_sockstat_tw_parse("", 0, &tw), -EPROTO);
+  cr_assert_eq(tw, 7);
+}
+
+/* "tw" is a whole word: "tww" is not it, and spaces may repeat. */
+Test(sockstat, the_word_tw_and_its_value) {
+  static const char text[] = "TCP:  tww 5  tw  12 alloc 3";
+  unsigned long long tw = 0;
+  cr_assert_eq(tc_sockstat_tw_parse(text, sizeof text - 1, &tw), 0);
+  cr_assert_eq(tw, 12);
+}
+
+Test(sockstat, reads_a_namespaces_file) {
+  unsigned long long tw;
+  int rc = tc_sockstat_tw_read(0, &tw);
 #ifdef __linux__
   cr_assert_eq(rc, 0, "%s", strerror(-rc));
 #else

@@ -185,6 +185,7 @@ int main(int argc, char **argv) {
   copy_matching(argv[2], "", ".case", "case");
   copy_matching(fixtures, "proc_net_tcp", ".txt", "procfs");
   copy_matching(fixtures, "proc_net_netstat", ".txt", "tcpext");
+  copy_matching(fixtures, "proc_net_sockstat", ".txt", "tcpext");
   copy_matching(fixtures, "netstat_", ".txt", "netstat");
   copy_matching(fixtures, "diag_", ".bin", "diag");
   copy_matching(fixtures, "compare_", ".json", "compare");
