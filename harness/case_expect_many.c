@@ -1,6 +1,6 @@
 /* case_expect_many.c - checkpoints of programs and many connections:
  *   expect ROLE exit N|none
- *   expect ROLE count STATE=N [STATE<=N] [STATE>=N] ...
+ *   expect ROLE count STATE=N [STATE<=N] [STATE>=N] ... (N or tuples)
  *   expect ROLE churn ok=N [failed=N]                                    */
 #include <errno.h>
 #include <string.h>
@@ -26,12 +26,26 @@ int tc__parse_expect_exit(struct tc__parser *p, struct tc_expect_step *e) {
   return tc__no_more(p, 4, "the exit status");
 }
 
+/* N, or "tuples": the last churn's distinct 4-tuples, which a churn
+ * before this line will tell. 0, 1 when num is neither, or the parse error. */
+static int parse_term_value(struct tc__parser *p, const char *num, struct tc_count_term *t) {
+  long n;
+  if (strcmp(num, "tuples") == 0) {
+    if (!p->role[TC_CLIENT].churn_line && !p->role[TC_SERVER].churn_line)
+      return tc__perr(p, "count =tuples needs a churn before this line");
+    t->tuples = 1;
+    return 0;
+  }
+  if (tc__parse_count(num, 100000000L, &n) < 0) return 1;
+  t->n = (unsigned long)n;
+  return 0;
+}
+
 /* "STATE=N", "STATE<=N" or "STATE>=N" into a term. */
 static int parse_term(struct tc__parser *p, const char *tok, struct tc_count_term *t, int role) {
   size_t k = strcspn(tok, "<>=");
   char name[32];
   const char *num = tok + k + 1;
-  long n;
   if (tok[k] == '=')
     t->op = TC_COUNT_EQ;
   else if (strncmp(tok + k, "<=", 2) == 0)
@@ -40,8 +54,11 @@ static int parse_term(struct tc__parser *p, const char *tok, struct tc_count_ter
     t->op = TC_COUNT_GE, num++;
   else
     return tc__perr(p, "bad count '%s' (expected STATE=N, STATE<=N or STATE>=N)", tok);
-  if (k == 0 || k >= sizeof name || tc__parse_count(num, 100000000L, &n) < 0)
+  if (k == 0 || k >= sizeof name)
     return tc__perr(p, "bad count '%s' (expected STATE=N, STATE<=N or STATE>=N)", tok);
+  int rc = parse_term_value(p, num, t);
+  if (rc > 0) return tc__perr(p, "bad count '%s' (expected STATE=N, STATE<=N or STATE>=N)", tok);
+  if (rc < 0) return rc;
   memcpy(name, tok, k);
   name[k] = '\0';
   t->state = tc_state_from_name(name);
@@ -54,7 +71,6 @@ static int parse_term(struct tc__parser *p, const char *tok, struct tc_count_ter
                     name);
   if (t->state == TC_STATE_LISTEN && role == TC_CLIENT)
     return tc__perr(p, "the client has no listener: count LISTEN is the server's");
-  t->n = (unsigned long)n;
   return 0;
 }
 

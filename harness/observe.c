@@ -59,11 +59,12 @@ static int same_counts(const struct tc_counts *a, const struct tc_counts *b) {
   return memcmp(a->state, b->state, sizeof a->state) == 0 && a->retransmitting == b->retransmitting;
 }
 
-/* Why twice: a loaded soak's count once saw 193 of the 200 TIME_WAIT
- * sockets the kernel had made and kept (none killed, none recycled: its
- * TcpExt counters said so). An inet_diag dump resumes each part by hash
- * bucket and place in the chain, /proc/net/tcp by line number: neither is
- * a snapshot. Sockets that hold still read the same twice. */
+/* Why twice: an inet_diag dump resumes each part by hash bucket and place
+ * in the chain, /proc/net/tcp by line number: neither is a snapshot, and a
+ * socket that moves between parts can be missed or read twice. Sockets
+ * that hold still read the same twice. (The soak counts that first led
+ * here, 193 TIME_WAIT of 200 made, were not the dump's: the kernel held
+ * 193, a churn having taken 7 of its 4-tuples again; see peer_churn.c.) */
 int tc__count_until_stable(int (*count)(void *, const struct tc_count_query *, struct tc_counts *,
                                         tc_err *),
                            void *state, const struct tc_count_query *q, struct tc_counts *out,

@@ -1,13 +1,15 @@
 /* peer_churn.c - `churn HOST PORT N C WORDS`: N connections to HOST:PORT,
  * at most C at a time, each playing the words (peer_conn.c); one answer
  * when the last is done: how many completed, how many failed with which
- * errno, how long it took (see peer_proto.h). One churn at a time. */
+ * errno, how many distinct local ports (so 4-tuples) they took, how long
+ * it took (see peer_proto.h). One churn at a time. */
 #define _GNU_SOURCE /* SOCK_NONBLOCK where it is not default */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +28,7 @@ struct tc__peer_churn {
   int pumping;
   uint64_t t0;
   struct tc__churn_result res;
+  uint8_t port_seen[65536 / 8]; /* local ports taken so far, a bit each */
 };
 
 /* Counts a failure under its errno; past TC__CHURN_MAX_ERRNOS distinct
@@ -69,6 +72,24 @@ static int open_socket(int family) {
 #endif
 }
 
+/* Why the ports: a connect() to the same server may take a local port an
+ * earlier connection of the churn had, its 4-tuple still in TIME_WAIT on
+ * the server (Linux reshuffles where it looks for a free port every 10 s:
+ * net/core/secure_seq.c, EPHEMERAL_PORT_SHUFFLE_PERIOD); that SYN ends the
+ * TIME_WAIT (net/ipv4/tcp_minisocks.c, TCP_TW_SYN). connect() has taken
+ * the port by the time it returns, even in progress. */
+static void note_port(struct tc__peer_churn *ch, int fd) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) return;
+  unsigned port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                           : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  uint8_t bit = (uint8_t)(1u << (port % 8));
+  if (port == 0 || (ch->port_seen[port / 8] & bit)) return;
+  ch->port_seen[port / 8] |= bit;
+  ch->res.tuples++;
+}
+
 /* One connection: socket, connect, then its script. */
 static void start_one(struct tc__peer_churn *ch) {
   int fd = open_socket(ch->to.ss_family), rc = fd < 0 ? fd : 0, connecting = 0;
@@ -78,6 +99,7 @@ static void start_one(struct tc__peer_churn *ch) {
     connecting = errno == EINPROGRESS;
     if (!connecting) rc = -errno;
   }
+  if (rc == 0) note_port(ch, fd);
   if (rc == 0) rc = tc__conn_start(ch->p->loop, fd, connecting, &ch->script, conn_done, ch);
   if (rc < 0) {
     if (fd >= 0) close(fd);

@@ -27,9 +27,10 @@
  *     listen: HOST PORT          connect, accept: LHOST LPORT RHOST RPORT
  *     send: BYTES_SENT           recv: BYTES_READ EOF(0|1)
  *     shutdown, close, serve: nothing
- *     churn: OK FAILED MICROSECONDS RATE [ERRNAME=COUNT ...]
- *            (RATE: connections done per second, OK + FAILED over the
- *            duration; ERRNAME as tc_errno_name() has it, else the number)
+ *     churn: OK FAILED TUPLES MICROSECONDS RATE [ERRNAME=COUNT ...]
+ *            (TUPLES: distinct local ports the connects took; RATE:
+ *            connections done per second, OK + FAILED over the duration;
+ *            ERRNAME as tc_errno_name() has it, else the number)
  *   or "ID proto REASON\n" when the peer could not even try (a harness bug).
  * A socket call's failure (ECONNRESET, EPIPE) is an answer, not an error.
  * ID is the step index + 1, so replies of background actions can arrive in
@@ -73,6 +74,8 @@ void tc__proto_conn_script_free(struct tc_conn_script *s);
 /* What a churn did, as its reply says. */
 struct tc__churn_result {
   unsigned long ok, failed;
+  unsigned long tuples;  /* distinct local ports its connects took: distinct
+                            4-tuples, the destination being one */
   unsigned long long us; /* from its first connect to its last close */
   double rate;           /* connections per second */
   struct {

@@ -121,7 +121,8 @@ void tc__proto_conn_script_free(struct tc_conn_script *s) {
 }
 
 int tc__proto_churn_format(const struct tc__churn_result *r, char *buf, size_t len) {
-  int off = snprintf(buf, len, "%lu %lu %llu %.1f", r->ok, r->failed, r->us, r->rate);
+  int off =
+      snprintf(buf, len, "%lu %lu %lu %llu %.1f", r->ok, r->failed, r->tuples, r->us, r->rate);
   for (size_t i = 0; i < r->nerrs && off >= 0 && (size_t)off < len; i++) {
     const char *name = tc_errno_name(r->errs[i].err);
     if (name)
@@ -146,7 +147,8 @@ static int parse_tally(const char *w, struct tc__churn_result *out) {
 int tc__proto_churn_parse(const char *rest, struct tc__churn_result *out) {
   int used = 0;
   memset(out, 0, sizeof *out);
-  if (sscanf(rest, "%lu %lu %llu %lf%n", &out->ok, &out->failed, &out->us, &out->rate, &used) != 4)
+  if (sscanf(rest, "%lu %lu %lu %llu %lf%n", &out->ok, &out->failed, &out->tuples, &out->us,
+             &out->rate, &used) != 5)
     return -EINVAL;
   char w[64];
   int n;

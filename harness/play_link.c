@@ -80,6 +80,7 @@ static int learn_churn(struct tc__link *l, const struct tc_step *st, const char 
   *r = (struct tc_churn_stats){.line = st->line,
                                .ok = l->churn.ok,
                                .failed = l->churn.failed,
+                               .tuples = l->churn.tuples,
                                .us = l->churn.us,
                                .rate = l->churn.rate};
   for (size_t i = 0; i < l->churn.nerrs && i < TC_CHURN_MAX_ERRNOS; i++) {

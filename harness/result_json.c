@@ -128,9 +128,9 @@ static json_t *churn_json(const struct tc_churn_stats *c) {
   json_t *errs = json_object();
   for (size_t i = 0; errs != NULL && i < c->nerrs; i++)
     json_object_set_new(errs, c->errs[i].name, json_integer((json_int_t)c->errs[i].n));
-  return json_pack("{s:i, s:I, s:I, s:o, s:I, s:f}", "line", c->line, "ok", (json_int_t)c->ok,
-                   "failed", (json_int_t)c->failed, "errors", errs, "us", (json_int_t)c->us, "rate",
-                   c->rate);
+  return json_pack("{s:i, s:I, s:I, s:I, s:o, s:I, s:f}", "line", c->line, "ok", (json_int_t)c->ok,
+                   "failed", (json_int_t)c->failed, "tuples", (json_int_t)c->tuples, "errors", errs,
+                   "us", (json_int_t)c->us, "rate", c->rate);
 }
 
 /* The parts only some cases have: programs under test, a churn. */

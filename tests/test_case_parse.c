@@ -1132,6 +1132,26 @@ Test(network, hold_and_release) {
 
 /* ---- programs, serve and churn ---- */
 
+/* "=tuples": the last churn's distinct 4-tuples, known only when the check
+ * runs; any comparison takes it. */
+Test(programs, count_against_the_churns_tuples) {
+  tc_case c;
+  parse_ok("t.case",
+           HEAD "server listen\nserver serve send 1 close\nclient churn 5 recv eof close\n"
+                "expect server count TIME_WAIT=tuples CLOSE_WAIT<=tuples LISTEN=1\n",
+           &c);
+  const struct tc_expect_step *e = &c.steps[3].u.exp;
+  cr_assert_eq(e->kind, TC_EXPECT_COUNT);
+  cr_assert_eq(e->ncount, 3);
+  cr_assert_eq(e->count[0].tuples, 1);
+  cr_assert_eq(e->count[0].op, TC_COUNT_EQ);
+  cr_assert_eq(e->count[1].tuples, 1);
+  cr_assert_eq(e->count[1].op, TC_COUNT_LE);
+  cr_assert_eq(e->count[2].tuples, 0);
+  cr_assert_eq(e->count[2].n, 1);
+  tc_case_free(&c);
+}
+
 /* A server program, a scripted client churning against it, counts. */
 static const char program_text[] = HEAD                                     /* 1 */
     "server exec \"python3 srv.py {addr} {port}\\r\\n\" port=8080\n"        /* 2 */
@@ -1182,6 +1202,7 @@ Test(programs, server_program_with_a_churning_client) {
   cr_assert_eq(e->count[1].n, 5);
   cr_assert_eq(e->count[2].state, TC_STATE_LISTEN);
   cr_assert_eq(e->count[2].op, TC_COUNT_GE);
+  cr_assert_eq(e->count[1].tuples, 0);
   a = action_at(&c, 4, 6, "server signal TERM", TC_SERVER, TC_ACT_SIGNAL, 0);
   cr_assert_eq(a->signo, SIGTERM);
   cr_assert_eq(
@@ -1317,6 +1338,10 @@ static const struct rejection rejections[] = {
      "3: bad count 'CLOSE_WAIT=x' (expected STATE=N, STATE<=N or STATE>=N)"},
     {LSN "expect server count gone=0\n",
      "3: sockets that are gone cannot be counted (count a state, e.g. TIME_WAIT=0)"},
+    {LSN "expect server count TIME_WAIT=tuples\n",
+     "3: count =tuples needs a churn before this line"},
+    {LSN "client churn 5\nexpect server count TIME_WAIT=tuple\n",
+     "4: bad count 'TIME_WAIT=tuple' (expected STATE=N, STATE<=N or STATE>=N)"},
     {LSN "expect server count close_wait=0\n",
      "3: unknown state 'close_wait' in count (expected ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, "
      "FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING or LISTEN)"},

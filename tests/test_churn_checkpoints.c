@@ -57,6 +57,34 @@ Test(churn_checkpoints, failed_count_gives_the_time_wait_held) {
   cr_assert_str_eq(th_observed(k, 10), "TIME_WAIT=20 (kernel: TW=20, 20 TIME_WAIT held now)");
 }
 
+/* A count "=tuples" is judged against the distinct 4-tuples the churn's
+ * connects took: over 10 ports, the server closing first, 40 connections
+ * take ports again whose 4-tuples the server holds in TIME_WAIT, and each
+ * SYN ends one (RFC 6191); the server holds one per 4-tuple, never 40. */
+Test(churn_checkpoints, count_against_the_churns_tuples) {
+  int status;
+  json_t *k = th_play(th_dir, "tuples",
+                      "case tuples\nabout a\nsource t\n"
+                      "sysctl net.ipv4.ip_local_port_range=50000 60999\n"
+                      "server listen backlog=64\n"
+                      "server serve send 10 close\n"
+                      "sysctl net.ipv4.ip_local_port_range=40000 40009\n"
+                      "client churn 40 recv eof close\n"
+                      "settle\n"
+                      "expect server count TIME_WAIT=tuples\n" /* 10 */
+                      "expect server count TIME_WAIT=40\n",    /* 11: fails */
+                      NULL, &status, &th_root);
+  cr_assert_eq(status, 1);
+  json_t *c = json_object_get(k, "churn");
+  json_int_t tuples = json_integer_value(json_object_get(c, "tuples"));
+  cr_assert(tuples >= 1 && tuples <= 5, "tuples %lld", (long long)tuples);
+  char want[64];
+  snprintf(want, sizeof want, "TIME_WAIT=%lld (tuples=%lld)", (long long)tuples, (long long)tuples);
+  cr_assert_str_eq(th_observed(k, 10), want);
+  cr_assert_eq(th_passed(k, 10), 1);
+  cr_assert_eq(th_passed(k, 11), 0);
+}
+
 Test(churn_checkpoints, count_and_churn_pass_and_fail) {
   int status;
   json_t *k = th_play(th_dir, "leak",

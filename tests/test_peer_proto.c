@@ -89,16 +89,18 @@ Test(proto, unknown_or_malformed_words_are_refused) {
 }
 
 Test(proto, churn_reply_both_ways) {
-  struct tc__churn_result r = {.ok = 990, .failed = 10, .us = 81234, .rate = 12310.4, .nerrs = 2};
+  struct tc__churn_result r = {
+      .ok = 990, .failed = 10, .tuples = 985, .us = 81234, .rate = 12310.4, .nerrs = 2};
   r.errs[0].err = EADDRNOTAVAIL, r.errs[0].n = 7;
   r.errs[1].err = 200, r.errs[1].n = 3; /* no name in tcpclose's table */
   char buf[128];
   struct tc__churn_result back;
   cr_assert_eq(tc__proto_churn_format(&r, buf, sizeof buf), 0);
-  cr_assert_str_eq(buf, "990 10 81234 12310.4 EADDRNOTAVAIL=7 200=3");
+  cr_assert_str_eq(buf, "990 10 985 81234 12310.4 EADDRNOTAVAIL=7 200=3");
   cr_assert_eq(tc__proto_churn_parse(buf, &back), 0);
   cr_assert_eq(back.ok, 990);
   cr_assert_eq(back.failed, 10);
+  cr_assert_eq(back.tuples, 985);
   cr_assert_eq(back.us, 81234);
   cr_assert_float_eq(back.rate, 12310.4, 0.01);
   cr_assert_eq(back.nerrs, 2);
@@ -110,7 +112,7 @@ Test(proto, churn_reply_both_ways) {
 
 Test(proto, churn_reply_without_its_numbers_is_refused) {
   struct tc__churn_result r;
-  cr_assert_eq(tc__proto_churn_parse("990 10 81234", &r), -EINVAL);
-  cr_assert_eq(tc__proto_churn_parse("990 10 81234 1.0 EWHAT=3", &r), -EINVAL);
-  cr_assert_eq(tc__proto_churn_parse("990 10 81234 1.0 EPIPE", &r), -EINVAL);
+  cr_assert_eq(tc__proto_churn_parse("990 10 985 81234", &r), -EINVAL);
+  cr_assert_eq(tc__proto_churn_parse("990 10 985 81234 1.0 EWHAT=3", &r), -EINVAL);
+  cr_assert_eq(tc__proto_churn_parse("990 10 985 81234 1.0 EPIPE", &r), -EINVAL);
 }

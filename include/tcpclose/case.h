@@ -133,6 +133,8 @@ struct tc_count_term {
   int state; /* enum tc_state, never TC_STATE_GONE */
   enum tc_count_op op;
   unsigned long n;
+  int tuples; /* STATE=tuples: n is the last churn's distinct 4-tuples,
+                 known when the check runs */
 };
 
 #define TC_MAX_PATH 16

@@ -107,6 +107,7 @@ struct tc_program_run {
 struct tc_churn_stats {
   int line;
   unsigned long ok, failed;
+  unsigned long tuples;  /* distinct 4-tuples (local ports) its connects took */
   unsigned long long us; /* from its first connect to its last close */
   double rate;           /* connections per second */
   struct {
