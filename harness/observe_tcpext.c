@@ -1,6 +1,6 @@
 /* observe_tcpext.c - a namespace's TcpExt counters and TIME_WAIT
- * minisockets (see tcpclose/observe_tcpext.h). Names from the kernel's snmp4_net_list
- * (net/ipv4/proc.c). */
+ * minisockets (see tcpclose/observe_tcpext.h). Counter names from the
+ * kernel's snmp4_net_list (net/ipv4/proc.c). */
 #include "tcpclose/observe_tcpext.h"
 
 #include <errno.h>
