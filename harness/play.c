@@ -15,6 +15,7 @@
 
 #include "netns.h"
 #include "play_internal.h"
+#include "play_port.h"
 
 int64_t tc__now_us(void) { return (int64_t)(uv_hrtime() / 1000u); }
 
@@ -303,6 +304,22 @@ static void where_for(const struct tc_play *play, const struct tc_action_step *a
   if (a->same_port && prev != NULL) w->from_port = prev->local.port;
 }
 
+/* A listen without a namespace of the case's own takes a port the runner
+ * picked (play_port.c: the host's sockets must not count as the case's);
+ * in its own namespace the kernel's pick is as good. 0 or -1 (failed). */
+static int listen_port(struct tc_play *play, const struct tc_step *st, struct tc__proto_where *w) {
+  struct tc_addr addr;
+  tc_err why;
+  if (st->u.act.action != TC_ACT_LISTEN || w->port != 0 || tc__holder_pid(&play->holder) != 0)
+    return 0;
+  if (tc_addr_parse(w->host, 0, &addr) < 0)
+    return tc__play_fail(play, "line %d: bad listen address %s", st->line, w->host), -1;
+  if (tc__play_free_port(play, &addr, &why) < 0)
+    return tc__play_fail(play, "line %d: %s", st->line, why.msg), -1;
+  w->port = addr.port;
+  return 0;
+}
+
 /* Waits for a program (role): to run or listen, or to end. */
 static int wait_program(struct tc_play *play, enum tc__wait what, int role) {
   play->prog.wait = what;
@@ -355,6 +372,7 @@ static int start_action(struct tc_play *play, const struct tc_step *st) {
   char host[TC_ADDR_STRLEN];
   struct tc__proto_where w;
   where_for(play, a, &w, host, sizeof host);
+  if (listen_port(play, st, &w) < 0) return 1;
   unsigned id = (unsigned)play->prog.step + 1;
   if (tc__link_command(l, a, id, &w) < 0)
     return tc__play_fail(play, "line %d: cannot send the command to the %s peer", st->line,

@@ -20,12 +20,11 @@
 #include <unistd.h>
 
 #include "play_internal.h"
+#include "play_port.h"
 #include "tcpclose/tcpstate.h"
 
 #define LISTEN_POLL_MS 5u
 #define END_GRACE_MS 2000u
-#define FREE_PORT_MIN 20000u /* below Linux's ephemeral range: no churn takes it */
-#define FREE_PORT_SPAN 12000u
 
 /* ---- output: the last TC_TAIL_MAX bytes of each stream ---- */
 
@@ -131,31 +130,6 @@ static char *tail_copy(const struct tc__program_out *o) {
   return s;
 }
 
-/* ---- the server's port ---- */
-
-static int counts_at(struct tc__program *g, unsigned long *counts, tc_err *err) {
-  struct tc_count_query q = {.server = g->addr, .role = TC_SERVER};
-  struct tc_counts c;
-  int rc = tc_observer_count(g->play->obs.snap, &q, &c, err);
-  memcpy(counts, c.state, sizeof c.state);
-  return rc;
-}
-
-/* A port no socket of the case's network uses yet. */
-static int free_port(struct tc__program *g, tc_err *why) {
-  unsigned long counts[TC_STATE_COUNT];
-  unsigned seed = (unsigned)tc__now_us() ^ (unsigned)getpid();
-  for (int tries = 0; tries < 32; tries++) {
-    g->addr.port = (uint16_t)(FREE_PORT_MIN + rand_r(&seed) % FREE_PORT_SPAN);
-    int rc = counts_at(g, counts, why);
-    if (rc < 0) return rc;
-    unsigned long used = 0;
-    for (int s = 0; s < TC_STATE_COUNT; s++) used += counts[s];
-    if (used == 0) return 0;
-  }
-  return tc_errf(why, -EADDRINUSE, "no free port found for the server program");
-}
-
 /* Polled every few ms: asks for listeners alone (dumps of the kernel's
  * listening hash filtered by address and port), never the whole socket
  * table, which other cases' churns fill with thousands of TIME_WAIT
@@ -247,7 +221,7 @@ static int where(struct tc__program *g, const struct tc_action_step *a, tc_err *
                    "line %d: exec port=%u needs a network namespace of its own: the port may be in "
                    "use on the host",
                    g->step->line, a->port);
-  return a->port != 0 ? 0 : free_port(g, why);
+  return a->port != 0 ? 0 : tc__play_free_port(play, &g->addr, why);
 }
 
 static int spawn(struct tc__program *g, tc_err *why) {
