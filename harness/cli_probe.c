@@ -35,6 +35,18 @@ static const char probe_usage[] =
     "usage: tcpclose probe [--port N] [--send TEXT] [--churn N] [--grace DUR] [--family "
     "ipv4|ipv6] [--json FILE] -- COMMAND [ARGS...]\n";
 
+static const char probe_help[] =
+    "  a teardown checkup of a server program: 8 scenarios (cases/probe), each in a\n"
+    "  namespace of its own, with COMMAND as the server ({addr} and {port} filled in)\n"
+    "  --port N        the port COMMAND listens on when it cannot be told (default: {port})\n"
+    "  --send TEXT     what each client sends first (escapes \\r \\n \\t; default: nothing)\n"
+    "  --churn N       connections of the churn scenario (default 1000)\n"
+    "  --grace DUR     how long the server has to close after its client did (default 2s)\n"
+    "  --family F      ipv4 (default) or ipv6\n"
+    "  --json FILE     also write the scenarios' results file\n"
+    "exit status: 0 no leak, 1 a scenario leaks (CLOSE_WAIT after the grace), 2 bad usage\n"
+    "or a scenario that could not be played\n";
+
 struct probe_args {
   unsigned port; /* 0: the runner picks {port} */
   char *send;    /* NULL: no request */
@@ -370,8 +382,10 @@ static enum verdict churn_line(int i, const char *name, const tc_case_result *r)
   char rst[96];
   server_resets(r, rst, sizeof rst, &nrst);
   enum verdict v = cw ? V_LEAK : tw ? V_TIME_WAIT : V_OK;
-  printf("%d %-24s %lu ok, %lu failed | server holds %s | client holds %s | %s\n", i, name,
-         r->churn.ok, r->churn.failed, side[1], side[0], verdict_names[v]);
+  /* the 4-tuples bound what the server can hold: a SYN on a 4-tuple whose
+   * server side is in TIME_WAIT ends it (RFC 6191, Linux's tcp_timewait_state_process) */
+  printf("%d %-24s %lu ok, %lu failed, %lu 4-tuples | server holds %s | client holds %s | %s\n", i,
+         name, r->churn.ok, r->churn.failed, r->churn.tuples, side[1], side[0], verdict_names[v]);
   return v;
 }
 
@@ -444,10 +458,22 @@ static int play(const struct probe_args *a, tc_case *cases, size_t n) {
   return rc;
 }
 
+/* -h or --help before the server's command (after '--' they are its own). */
+static int wants_help(int argc, char **argv) {
+  for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+  return 0;
+}
+
 int tc__cmd_probe(int argc, char **argv) {
-  struct probe_args a;
+  struct probe_args a = {0};
   tc_case cases[MAX_SCENARIOS];
   size_t n = 0;
+  if (wants_help(argc, argv)) {
+    fputs(probe_usage, stdout);
+    fputs(probe_help, stdout);
+    return TC__EXIT_OK;
+  }
   int rc = parse_args(argc, argv, &a);
   if (rc == 0) rc = load(&a, cases, &n);
   if (rc == 0) rc = play(&a, cases, n);
