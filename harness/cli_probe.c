@@ -378,9 +378,6 @@ static enum verdict churn_line(int i, const char *name, const tc_case_result *r)
   }
   unsigned long cw = counted(r, "expect server count", "CLOSE_WAIT");
   unsigned long tw = counted(r, "expect server count", "TIME_WAIT");
-  int nrst;
-  char rst[96];
-  server_resets(r, rst, sizeof rst, &nrst);
   enum verdict v = cw ? V_LEAK : tw ? V_TIME_WAIT : V_OK;
   /* the 4-tuples bound what the server can hold: a SYN on a 4-tuple whose
    * server side is in TIME_WAIT ends it (RFC 6191, Linux's tcp_timewait_state_process) */
