@@ -47,3 +47,19 @@ const char *tc_timer_name(int timer) {
   if (timer < 0 || timer > TC_TIMER_PROBE) return "?";
   return names[timer];
 }
+
+socklen_t tc_addr_to_sockaddr(const struct tc_addr *a, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  if (a->family == AF_INET6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(a->port);
+    memcpy(&s6->sin6_addr, a->bytes, sizeof s6->sin6_addr);
+    return sizeof *s6;
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons(a->port);
+  memcpy(&s4->sin_addr, a->bytes, sizeof s4->sin_addr);
+  return sizeof *s4;
+}

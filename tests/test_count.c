@@ -228,26 +228,10 @@ static int keep(struct scene *sc, int fd) {
   return fd;
 }
 
-static socklen_t sockaddr_of(const struct tc_addr *a, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (a->family == AF_INET6) {
-    struct sockaddr_in6 *s6 = (void *)ss;
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons(a->port);
-    memcpy(&s6->sin6_addr, a->bytes, 16);
-    return sizeof *s6;
-  }
-  struct sockaddr_in *s4 = (void *)ss;
-  s4->sin_family = AF_INET;
-  s4->sin_port = htons(a->port);
-  memcpy(&s4->sin_addr, a->bytes, 4);
-  return sizeof *s4;
-}
-
 static int listener(struct scene *sc, struct tc_addr *where) {
   struct sockaddr_storage ss;
   cr_assert_eq(tc_addr_parse(loopback(sc->family), 0, where), 0);
-  socklen_t len = sockaddr_of(where, &ss);
+  socklen_t len = tc_addr_to_sockaddr(where, &ss);
   int fd = keep(sc, socket(sc->family, SOCK_STREAM, 0));
   cr_assert_eq(bind(fd, (struct sockaddr *)&ss, len), 0);
   cr_assert_eq(listen(fd, 128), 0);
@@ -258,7 +242,7 @@ static int listener(struct scene *sc, struct tc_addr *where) {
 
 static void pair(struct scene *sc, int lfd, const struct tc_addr *to, int *c, int *s) {
   struct sockaddr_storage ss;
-  socklen_t len = sockaddr_of(to, &ss);
+  socklen_t len = tc_addr_to_sockaddr(to, &ss);
   *c = socket(sc->family, SOCK_STREAM, 0);
   cr_assert_eq(connect(*c, (struct sockaddr *)&ss, len), 0, "%s", strerror(errno));
   *s = accept(lfd, NULL, NULL);

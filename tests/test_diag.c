@@ -518,22 +518,6 @@ struct scene {
 
 static const char *loopback(int family) { return family == AF_INET6 ? "::1" : "127.0.0.1"; }
 
-static socklen_t to_sockaddr(const struct tc_addr *a, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (a->family == AF_INET6) {
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons(a->port);
-    memcpy(&s6->sin6_addr, a->bytes, 16);
-    return sizeof *s6;
-  }
-  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-  s4->sin_family = AF_INET;
-  s4->sin_port = htons(a->port);
-  memcpy(&s4->sin_addr, a->bytes, 4);
-  return sizeof *s4;
-}
-
 /* The local (peer = 0) or remote end of a connected or bound socket. */
 static struct tc_addr end_of(int fd, int peer) {
   struct sockaddr_storage ss;
@@ -571,7 +555,7 @@ static int keep(struct scene *sc, int fd) {
 static int listen_on(struct scene *sc, int backlog) {
   struct tc_addr a = addr(loopback(sc->family), 0);
   struct sockaddr_storage ss;
-  socklen_t len = to_sockaddr(&a, &ss);
+  socklen_t len = tc_addr_to_sockaddr(&a, &ss);
   int fd = socket(sc->family, SOCK_STREAM, 0);
   if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0) {
     if (sc->family == AF_INET6) cr_skip_test("no IPv6 loopback here: %s", strerror(errno));
@@ -584,7 +568,7 @@ static int listen_on(struct scene *sc, int backlog) {
 static void connect_pair(struct scene *sc, int lfd, int *cli, int *srv) {
   struct tc_addr l = end_of(lfd, 0);
   struct sockaddr_storage ss;
-  socklen_t len = to_sockaddr(&l, &ss);
+  socklen_t len = tc_addr_to_sockaddr(&l, &ss);
   *cli = keep(sc, socket(sc->family, SOCK_STREAM, 0));
   cr_assert_eq(connect(*cli, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));
   *srv = keep(sc, accept(lfd, NULL, NULL));

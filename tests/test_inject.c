@@ -72,22 +72,6 @@ static void own_netns_or_skip(void) {
   lo_up();
 }
 
-static socklen_t to_sockaddr(const struct tc_addr *a, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (a->family == AF_INET) {
-    struct sockaddr_in *s = (struct sockaddr_in *)ss;
-    s->sin_family = AF_INET;
-    s->sin_port = htons(a->port);
-    memcpy(&s->sin_addr, a->bytes, 4);
-    return sizeof *s;
-  }
-  struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-  s->sin6_family = AF_INET6;
-  s->sin6_port = htons(a->port);
-  memcpy(&s->sin6_addr, a->bytes, 16);
-  return sizeof *s;
-}
-
 static struct tc_addr local_addr(int fd) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -134,14 +118,14 @@ static void pair_open(struct pair *out, const char *host) {
   own_netns_or_skip();
   struct sockaddr_storage ss;
   cr_assert_eq(tc_addr_parse(host, 0, &p->server), 0);
-  socklen_t len = to_sockaddr(&p->server, &ss);
+  socklen_t len = tc_addr_to_sockaddr(&p->server, &ss);
   p->lfd = socket(p->server.family, SOCK_STREAM, 0);
   cr_assert_eq(bind(p->lfd, (struct sockaddr *)&ss, len), 0, "bind %s: %s", host, strerror(errno));
   cr_assert_eq(listen(p->lfd, 1), 0);
   p->server = local_addr(p->lfd);
   tc_err err = {""};
   cr_assert_eq(tc_wire_open(p->server.port, &p->w, &err), 0, "capture: %s", err.msg);
-  len = to_sockaddr(&p->server, &ss);
+  len = tc_addr_to_sockaddr(&p->server, &ss);
   p->c = socket(p->server.family, SOCK_STREAM, 0);
   cr_assert_eq(connect(p->c, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));
   p->client = local_addr(p->c);

@@ -42,19 +42,8 @@ static struct tc_addr loopback(int family, uint16_t port) {
 
 /* The family's loopback and port as a sockaddr; its length. */
 static socklen_t sockaddr_of(int family, uint16_t port, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (family == AF_INET6) {
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons(port);
-    s6->sin6_addr = in6addr_loopback;
-    return sizeof *s6;
-  }
-  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-  s4->sin_family = AF_INET;
-  s4->sin_port = htons(port);
-  s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return sizeof *s4;
+  struct tc_addr a = loopback(family, port);
+  return tc_addr_to_sockaddr(&a, ss);
 }
 
 static int listener_on(int family, uint16_t port) {

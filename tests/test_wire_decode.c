@@ -631,22 +631,6 @@ static int64_t mono_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static socklen_t to_sockaddr(const struct tc_addr *a, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (a->family == AF_INET) {
-    struct sockaddr_in *s = (struct sockaddr_in *)ss;
-    s->sin_family = AF_INET;
-    s->sin_port = htons(a->port);
-    memcpy(&s->sin_addr, a->bytes, 4);
-    return sizeof *s;
-  }
-  struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-  s->sin6_family = AF_INET6;
-  s->sin6_port = htons(a->port);
-  memcpy(&s->sin6_addr, a->bytes, 16);
-  return sizeof *s;
-}
-
 /* fd's own address, with the port the kernel chose. */
 static struct tc_addr local_addr(int fd) {
   struct sockaddr_storage ss;
@@ -667,7 +651,7 @@ static struct tc_addr local_addr(int fd) {
 static int listen_on(const char *host, struct tc_addr *server) {
   struct sockaddr_storage ss;
   cr_assert_eq(tc_addr_parse(host, 0, server), 0);
-  socklen_t len = to_sockaddr(server, &ss);
+  socklen_t len = tc_addr_to_sockaddr(server, &ss);
   int fd = socket(server->family, SOCK_STREAM, 0);
   if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
     int e = errno;
@@ -700,7 +684,7 @@ static tc_wire *open_or_skip(uint16_t port, int lfd) {
  * address. */
 static void play_orderly_close(int lfd, const struct tc_addr *server, struct tc_addr *client) {
   struct sockaddr_storage ss;
-  socklen_t len = to_sockaddr(server, &ss);
+  socklen_t len = tc_addr_to_sockaddr(server, &ss);
   int c = socket(server->family, SOCK_STREAM, 0);
   cr_assert_geq(c, 0);
   cr_assert_eq(connect(c, (struct sockaddr *)&ss, len), 0, "connect: %s", strerror(errno));

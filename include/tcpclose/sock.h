@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct tc_addr {
   int family;        /* AF_INET or AF_INET6 */
@@ -48,6 +49,9 @@ char *tc_addr_format(const struct tc_addr *a, char *buf, size_t len);
 
 /* Parses a numeric host ("127.0.0.1", "::1") and port into a. 0 or -EINVAL. */
 int tc_addr_parse(const char *host, unsigned port, struct tc_addr *a);
+
+/* a as a sockaddr for bind() and connect(), into *ss; returns its length. */
+socklen_t tc_addr_to_sockaddr(const struct tc_addr *a, struct sockaddr_storage *ss);
 
 /* The same connection seen from the other end. */
 struct tc_tuple tc_tuple_mirror(const struct tc_tuple *t);
